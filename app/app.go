@@ -1,0 +1,197 @@
+// Package app holds Plop's rules: who may see, send, add and remove, and what happens after a
+// change is stored (events to the broker, e-mails, pushes). Services take a context and the
+// acting user's id; they never touch HTTP or STOMP, and they reach the outside world only
+// through the small interfaces of package plop and the ones declared here.
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/plop-chat/plop"
+	"github.com/plop-chat/plop/auth"
+)
+
+// PasswordHasher hashes and checks passwords.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	Verify(password, hash string) (bool, error)
+	// DummyVerify takes as long as Verify, for logins on unknown accounts.
+	DummyVerify(password string)
+}
+
+// TokenIssuer signs and checks access tokens.
+type TokenIssuer interface {
+	Issue(userID, sessionID string, now time.Time) (token string, expiresAt time.Time, err error)
+	Verify(token string, now time.Time) (auth.Claims, error)
+}
+
+// CodeHasher hashes e-mail verification codes.
+type CodeHasher interface {
+	Hash(email, code string) string
+	Equal(email, code, hash string) bool
+}
+
+// Store is every persistence role the services use; one SQL store implements them all.
+type Store interface {
+	plop.UserStore
+	plop.FriendStore
+	plop.BlockStore
+	plop.RoomStore
+	plop.MessageStore
+	plop.SessionStore
+	plop.CodeStore
+	plop.DeviceStore
+}
+
+// Deps are the adapters the services run on. Every field is required but Logger and Now.
+type Deps struct {
+	Store     Store
+	Presence  plop.PresenceStore
+	Broker    plop.Broker
+	Limiter   plop.Limiter
+	Blobs     plop.BlobStore
+	Mailer    plop.Mailer
+	Passwords PasswordHasher
+	Tokens    TokenIssuer
+	Codes     CodeHasher
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Config tunes the services; zero fields take the defaults of DefaultConfig.
+type Config struct {
+	AccessTokenTTL  time.Duration // lifetime of a JWT access token
+	RefreshTokenTTL time.Duration // lifetime of a refresh token (each rotation renews it)
+	CodeTTL         time.Duration // lifetime of an e-mailed verification code
+	CodeMaxAttempts int           // wrong tries that spend a code
+	ResendInterval  time.Duration // minimum time between two codes to one address
+	// Rate limits: per account and per client address, over one window.
+	LoginPerAccount int
+	LoginPerAddress int
+	LimitWindow     time.Duration
+	// AvatarMaxBytes bounds an uploaded profile image; AvatarMaxDim its stored size in pixels.
+	AvatarMaxBytes int64
+	AvatarMaxDim   int
+	// MaxGroupMembers bounds the size of a group room.
+	MaxGroupMembers int
+	// TypingInterval is the shortest time between two typing events relayed per user and room.
+	TypingInterval time.Duration
+	// PublicURL, when set, makes media URLs absolute (https://chat.example.com).
+	PublicURL string
+}
+
+// DefaultConfig returns the configuration Plop runs with unless told otherwise.
+func DefaultConfig() Config {
+	return Config{
+		AccessTokenTTL:  15 * time.Minute,
+		RefreshTokenTTL: 30 * 24 * time.Hour,
+		CodeTTL:         10 * time.Minute,
+		CodeMaxAttempts: 5,
+		ResendInterval:  time.Minute,
+		LoginPerAccount: 10,
+		LoginPerAddress: 50,
+		LimitWindow:     15 * time.Minute,
+		AvatarMaxBytes:  10 << 20,
+		AvatarMaxDim:    512,
+		MaxGroupMembers: 1000,
+		TypingInterval:  2 * time.Second,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	set := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&c.AccessTokenTTL, d.AccessTokenTTL)
+	set(&c.RefreshTokenTTL, d.RefreshTokenTTL)
+	set(&c.CodeTTL, d.CodeTTL)
+	set(&c.ResendInterval, d.ResendInterval)
+	set(&c.LimitWindow, d.LimitWindow)
+	set(&c.TypingInterval, d.TypingInterval)
+	if c.CodeMaxAttempts <= 0 {
+		c.CodeMaxAttempts = d.CodeMaxAttempts
+	}
+	if c.LoginPerAccount <= 0 {
+		c.LoginPerAccount = d.LoginPerAccount
+	}
+	if c.LoginPerAddress <= 0 {
+		c.LoginPerAddress = d.LoginPerAddress
+	}
+	if c.AvatarMaxBytes <= 0 {
+		c.AvatarMaxBytes = d.AvatarMaxBytes
+	}
+	if c.AvatarMaxDim <= 0 {
+		c.AvatarMaxDim = d.AvatarMaxDim
+	}
+	if c.MaxGroupMembers <= 0 {
+		c.MaxGroupMembers = d.MaxGroupMembers
+	}
+	return c
+}
+
+// App is the service layer. It is safe for concurrent use.
+type App struct {
+	store     Store
+	presence  plop.PresenceStore
+	broker    plop.Broker
+	limiter   plop.Limiter
+	blobs     plop.BlobStore
+	mailer    plop.Mailer
+	passwords PasswordHasher
+	tokens    TokenIssuer
+	codes     CodeHasher
+	log       *slog.Logger
+	now       func() time.Time
+	cfg       Config
+}
+
+// New returns the services running on d with configuration c.
+func New(d Deps, c Config) (*App, error) {
+	var missing []error
+	need := func(ok bool, name string) {
+		if !ok {
+			missing = append(missing, errors.New("app: missing dependency "+name))
+		}
+	}
+	need(d.Store != nil, "Store")
+	need(d.Presence != nil, "Presence")
+	need(d.Broker != nil, "Broker")
+	need(d.Limiter != nil, "Limiter")
+	need(d.Blobs != nil, "Blobs")
+	need(d.Mailer != nil, "Mailer")
+	need(d.Passwords != nil, "Passwords")
+	need(d.Tokens != nil, "Tokens")
+	need(d.Codes != nil, "Codes")
+	if err := errors.Join(missing...); err != nil {
+		return nil, err
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &App{
+		store: d.Store, presence: d.Presence, broker: d.Broker, limiter: d.Limiter,
+		blobs: d.Blobs, mailer: d.Mailer, passwords: d.Passwords, tokens: d.Tokens,
+		codes: d.Codes, log: d.Logger, now: d.Now, cfg: c.withDefaults(),
+	}, nil
+}
+
+// clock returns the current time at store precision.
+func (a *App) clock() time.Time { return plop.UTC(a.now()) }
+
+// Ping reports whether the store answers, for readiness checks.
+func (a *App) Ping(ctx context.Context) error {
+	type pinger interface{ Ping(context.Context) error }
+	if p, ok := a.store.(pinger); ok {
+		return p.Ping(ctx)
+	}
+	return nil
+}

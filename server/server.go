@@ -1,0 +1,213 @@
+// Package server wires Plop's adapters, services and transports into one node, from a Config.
+// It is the only package that imports everything; cmd/plop parses the configuration and
+// hands it here, and the end-to-end tests start real nodes through it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/plop-chat/plop"
+	"github.com/plop-chat/plop/app"
+	"github.com/plop-chat/plop/auth"
+	"github.com/plop-chat/plop/blob"
+	"github.com/plop-chat/plop/httpapi"
+	"github.com/plop-chat/plop/inmem"
+	"github.com/plop-chat/plop/mail"
+	"github.com/plop-chat/plop/sqlstore"
+)
+
+// Server is one running Plop node.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *sqlstore.DB
+	app     *app.App
+	handler http.Handler
+	closers []func() error // run in reverse order by Close
+}
+
+// New opens the stores, applies migrations and builds the services and transports of one
+// node. Close releases them.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err error) {
+	cfg = cfg.Resolved()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s = &Server{cfg: cfg, log: logger}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, logger)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s.db = db
+	s.closers = append(s.closers, db.Close)
+
+	keys, err := auth.LoadOrCreateKeySet(cfg.JWTKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	secret, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "keys", "code-secret"))
+	if err != nil {
+		return nil, fmt.Errorf("code secret: %w", err)
+	}
+	mailer, err := newMailer(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := blob.NewDisk(filepath.Join(cfg.DataDir, "blobs"))
+	if err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	limiter := inmem.NewLimiter()
+	s.closers = append(s.closers, func() error { limiter.Close(); return nil })
+
+	appCfg := cfg.App
+	appCfg.AccessTokenTTL = cfg.AccessTokenTTL
+	appCfg.RefreshTokenTTL = cfg.RefreshTokenTTL
+	appCfg.PublicURL = cfg.PublicURL
+	s.app, err = app.New(app.Deps{
+		Store:     db,
+		Presence:  inmem.NewPresence(),
+		Broker:    inmem.NewBroker(),
+		Limiter:   limiter,
+		Blobs:     blobs,
+		Mailer:    mailer,
+		Passwords: auth.Passwords{Params: argon2Params(cfg)},
+		Tokens:    auth.NewTokens(keys, "plop", "plop", cfg.AccessTokenTTL),
+		Codes:     auth.NewCodeHasher(secret),
+		Logger:    logger,
+	}, appCfg)
+	if err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	api := httpapi.New(s.app, httpapi.Options{
+		Logger:         logger,
+		AllowedOrigins: cfg.CORSOrigins,
+		TrustProxy:     cfg.TrustProxy,
+		Registry:       reg,
+		Ready:          db.Ping,
+		DBStats:        db.Stats,
+	})
+	s.handler = api.Handler()
+	return s, nil
+}
+
+func argon2Params(cfg Config) auth.Argon2Params {
+	p := auth.DefaultArgon2
+	p.Memory = cfg.Argon2MemoryKiB
+	p.Time = cfg.Argon2Time
+	return p
+}
+
+func newMailer(cfg Config, logger *slog.Logger) (plop.Mailer, error) {
+	if cfg.SMTPURL != "" {
+		m, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom, logger)
+		if err != nil {
+			return nil, fmt.Errorf("smtp: %w", err)
+		}
+		return m, nil
+	}
+	m, err := mail.NewOutbox(filepath.Join(cfg.DataDir, "outbox"), cfg.MailFrom, logger)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return m, nil
+}
+
+// Handler serves the whole node: REST, ops endpoints, real time and the web client.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// App returns the services, for tests and tools that seed data.
+func (s *Server) App() *app.App { return s.app }
+
+// Config returns the resolved configuration the node runs with.
+func (s *Server) Config() Config { return s.cfg }
+
+// Serve answers requests on ln until ctx is done, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish within ShutdownTimeout, and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("plop listening", "addr", ln.Addr().String(), "version", plop.Version, "database", redactURL(s.cfg.DatabaseURL))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// ListenAndServe listens on the configured address and calls Serve.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Close releases the node's resources. Call it after Serve returns.
+func (s *Server) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		errs = append(errs, s.closers[i]())
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// Migrate applies the embedded schema migrations to the configured database and returns.
+func Migrate(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	cfg = cfg.Resolved()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL, logger)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	return db.Close()
+}
