@@ -65,11 +65,17 @@ func TestCalls(t *testing.T) {
 				return c.Signup(ctx, "ana@example.com", "pw-123456", "Ana")
 			}, ana},
 		{"Verify", canned{method: "POST", path: "/api/v1/auth/verify", body: `{"email":"ana@example.com","code":"123456"}`, answer: tokensJ},
-			func(ctx context.Context, c *client.Client) (result, error) { return c.Verify(ctx, "ana@example.com", "123456") }, tokens},
+			func(ctx context.Context, c *client.Client) (result, error) {
+				return c.Verify(ctx, "ana@example.com", "123456")
+			}, tokens},
 		{"ResendCode", canned{method: "POST", path: "/api/v1/auth/verify/resend", body: `{"email":"ana@example.com"}`, status: 202},
-			func(ctx context.Context, c *client.Client) (result, error) { return nil, c.ResendCode(ctx, "ana@example.com") }, nil},
+			func(ctx context.Context, c *client.Client) (result, error) {
+				return nil, c.ResendCode(ctx, "ana@example.com")
+			}, nil},
 		{"Login", canned{method: "POST", path: "/api/v1/auth/login", body: `{"email":"ana@example.com","password":"pw"}`, answer: tokensJ},
-			func(ctx context.Context, c *client.Client) (result, error) { return c.Login(ctx, "ana@example.com", "pw") }, tokens},
+			func(ctx context.Context, c *client.Client) (result, error) {
+				return c.Login(ctx, "ana@example.com", "pw")
+			}, tokens},
 		{"Refresh", canned{method: "POST", path: "/api/v1/auth/refresh", body: `{"refresh_token":"ref"}`, answer: tokensJ},
 			func(ctx context.Context, c *client.Client) (result, error) { return c.Refresh(ctx, "ref") }, tokens},
 		{"Logout", canned{method: "POST", path: "/api/v1/auth/logout", body: `{"refresh_token":"ref"}`, status: 204},
@@ -101,7 +107,9 @@ func TestCalls(t *testing.T) {
 		{"AcceptFriendRequest", canned{method: "POST", path: "/api/v1/friends/requests/fr-1/accept", answer: `{"friend":` + friendJ + `}`},
 			func(ctx context.Context, c *client.Client) (result, error) { return c.AcceptFriendRequest(ctx, "fr-1") }, friend},
 		{"DeclineFriendRequest", canned{method: "POST", path: "/api/v1/friends/requests/fr-1/decline", status: 204},
-			func(ctx context.Context, c *client.Client) (result, error) { return nil, c.DeclineFriendRequest(ctx, "fr-1") }, nil},
+			func(ctx context.Context, c *client.Client) (result, error) {
+				return nil, c.DeclineFriendRequest(ctx, "fr-1")
+			}, nil},
 		{"Unfriend", canned{method: "DELETE", path: "/api/v1/friends/u-bob", status: 204},
 			func(ctx context.Context, c *client.Client) (result, error) { return nil, c.Unfriend(ctx, "u-bob") }, nil},
 		{"Block", canned{method: "PUT", path: "/api/v1/blocks/u-bob", status: 204},
@@ -141,7 +149,9 @@ func TestCalls(t *testing.T) {
 		{"AddMembers", canned{method: "POST", path: "/api/v1/rooms/r-1/members", body: `{"user_ids":["u-bob"]}`, answer: `{"room":` + roomJ + `}`},
 			func(ctx context.Context, c *client.Client) (result, error) { return c.AddMembers(ctx, "r-1", "u-bob") }, room},
 		{"RemoveMember", canned{method: "DELETE", path: "/api/v1/rooms/r-1/members/u-bob", status: 204},
-			func(ctx context.Context, c *client.Client) (result, error) { return nil, c.RemoveMember(ctx, "r-1", "u-bob") }, nil},
+			func(ctx context.Context, c *client.Client) (result, error) {
+				return nil, c.RemoveMember(ctx, "r-1", "u-bob")
+			}, nil},
 		{"Messages after", canned{method: "GET", path: "/api/v1/rooms/r-1/messages", query: "after=1&limit=20", answer: `{"messages":[` + msgJ + `]}`},
 			func(ctx context.Context, c *client.Client) (result, error) { return c.Messages(ctx, "r-1", 0, 1, 20) }, []plop.Message{msg}},
 		{"Messages before", canned{method: "GET", path: "/api/v1/rooms/r-1/messages", query: "before=3", answer: `{"messages":[]}`},
@@ -151,15 +161,21 @@ func TestCalls(t *testing.T) {
 				return c.SendMessage(ctx, "r-1", client.NewMessage{Body: "hello", ClientMsgID: "c-2", ReplyTo: &reply})
 			}, msg},
 		{"EditMessage", canned{method: "PATCH", path: "/api/v1/rooms/r-1/messages/2", body: `{"body":"hello"}`, answer: `{"message":` + msgJ + `}`},
-			func(ctx context.Context, c *client.Client) (result, error) { return c.EditMessage(ctx, "r-1", 2, "hello") }, msg},
+			func(ctx context.Context, c *client.Client) (result, error) {
+				return c.EditMessage(ctx, "r-1", 2, "hello")
+			}, msg},
 		{"DeleteMessage", canned{method: "DELETE", path: "/api/v1/rooms/r-1/messages/2", answer: `{"message":` + msgJ + `}`},
 			func(ctx context.Context, c *client.Client) (result, error) { return c.DeleteMessage(ctx, "r-1", 2) }, msg},
 		{"DeleteMessage without a body", canned{method: "DELETE", path: "/api/v1/rooms/r-1/messages/2", status: 204},
 			func(ctx context.Context, c *client.Client) (result, error) { return c.DeleteMessage(ctx, "r-1", 2) }, plop.Message{}},
 		{"React escapes the emoji", canned{method: "PUT", path: "/api/v1/rooms/r-1/messages/2/reactions/%F0%9F%91%8D", status: 204},
-			func(ctx context.Context, c *client.Client) (result, error) { return nil, c.React(ctx, "r-1", 2, "👍") }, nil},
+			func(ctx context.Context, c *client.Client) (result, error) {
+				return nil, c.React(ctx, "r-1", 2, "👍")
+			}, nil},
 		{"Unreact", canned{method: "DELETE", path: "/api/v1/rooms/r-1/messages/2/reactions/%F0%9F%91%8D", status: 204},
-			func(ctx context.Context, c *client.Client) (result, error) { return nil, c.Unreact(ctx, "r-1", 2, "👍") }, nil},
+			func(ctx context.Context, c *client.Client) (result, error) {
+				return nil, c.Unreact(ctx, "r-1", 2, "👍")
+			}, nil},
 		{"MarkRead", canned{method: "POST", path: "/api/v1/rooms/r-1/read", body: `{"seq":2}`, status: 204},
 			func(ctx context.Context, c *client.Client) (result, error) { return nil, c.MarkRead(ctx, "r-1", 2) }, nil},
 	}
