@@ -74,9 +74,9 @@ func assertCode(tb testing.TB, err error, code string) {
 }
 
 func TestNormalizeShrinksPNG(t *testing.T) {
-	out, _ := mustNormalize(t, encodePNG(t, gradient(1000, 600)), AvatarLimits)
+	out, _ := mustNormalize(t, encodePNG(t, gradient(700, 420)), AvatarLimits)
 	if out.Width != 512 || out.Height != 307 {
-		t.Fatalf("1000x600 fit into 512: got %dx%d, want 512x307", out.Width, out.Height)
+		t.Fatalf("700x420 fit into 512: got %dx%d, want 512x307", out.Width, out.Height)
 	}
 	if out.ContentType != "image/jpeg" {
 		t.Fatalf("opaque PNG re-encoded as %s, want image/jpeg", out.ContentType)
@@ -88,9 +88,9 @@ func TestNormalizeJPEG(t *testing.T) {
 	if out.Width != 300 || out.Height != 200 || out.ContentType != "image/jpeg" {
 		t.Fatalf("small JPEG became %s %dx%d, want unchanged 300x200 JPEG", out.ContentType, out.Width, out.Height)
 	}
-	tall, _ := mustNormalize(t, encodeJPEG(t, gradient(400, 1200)), AvatarLimits)
+	tall, _ := mustNormalize(t, encodeJPEG(t, gradient(200, 600)), AvatarLimits)
 	if tall.Width != 170 || tall.Height != 512 {
-		t.Fatalf("400x1200 fit into 512: got %dx%d, want 170x512", tall.Width, tall.Height)
+		t.Fatalf("200x600 fit into 512: got %dx%d, want 170x512", tall.Width, tall.Height)
 	}
 }
 
@@ -158,10 +158,10 @@ func TestNormalizeKeepsTransparencyAsPNG(t *testing.T) {
 		t.Errorf("opaque pixel has alpha %d", a)
 	}
 	// Shrunk, it stays transparent.
-	big := image.NewNRGBA(image.Rect(0, 0, 1024, 1024))
+	big := image.NewNRGBA(image.Rect(0, 0, 600, 600))
 	out, dec = mustNormalize(t, encodePNG(t, big), AvatarLimits)
 	if out.ContentType != "image/png" || out.Width != 512 {
-		t.Fatalf("transparent 1024² became %s %dx%d", out.ContentType, out.Width, out.Height)
+		t.Fatalf("transparent 600² became %s %dx%d", out.ContentType, out.Width, out.Height)
 	}
 	if _, _, _, a := dec.At(256, 256).RGBA(); a != 0 {
 		t.Errorf("shrunk transparent pixel has alpha %d", a)
