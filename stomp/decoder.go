@@ -101,9 +101,11 @@ func (d *Decoder) SetVersion(v string) { d.ver = parseVersion(v) }
 
 // Write appends p to the buffered input; p may be reused once Write returns. It returns an
 // error wrapping ErrFrameTooLarge when the buffered bytes of an unfinished frame would exceed
-// MaxFrameSize. When the buffered input grows beyond MaxFrameSize, Write parses the complete
-// frames it holds right away (Next returns them later) and may then return any decoding error;
-// Next returns the frames that came before the bad bytes, then the same error.
+// MaxFrameSize. To know that, when more than MaxFrameSize bytes are buffered Write parses
+// frames right away until less is left (Next returns them first), and so may return any
+// decoding error; Next then returns the frames that came before the bad bytes, then the same
+// error. Callers should call Next until it returns (nil, nil) after each Write, and bound the
+// size of one write (a WebSocket message) to about MaxFrameSize.
 func (d *Decoder) Write(p []byte) error {
 	if d.err != nil {
 		return d.err
@@ -117,20 +119,20 @@ func (d *Decoder) Write(p []byte) error {
 		d.off = 0
 	}
 	d.buf = append(d.buf, p...)
-	if len(d.buf)-d.off <= d.lim.MaxFrameSize {
-		return nil
-	}
-	for {
+	// More than a frame's worth is buffered: parse complete frames until what is left could
+	// still be one frame, so that an oversized frame is refused here.
+	for len(d.buf)-d.off > d.lim.MaxFrameSize {
 		f, err := d.parse()
 		if err != nil {
 			d.fail(err)
 			return err
 		}
 		if f == nil {
-			return nil
+			break
 		}
 		d.ready = append(d.ready, f)
 	}
+	return nil
 }
 
 // Next returns the next complete frame, or (nil, nil) when more bytes are needed.

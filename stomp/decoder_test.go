@@ -59,6 +59,8 @@ var decodeCases = []decodeCase{
 		want: []*Frame{fr("MESSAGE", "", "foo", "World", "foo", "Hello")}},
 	{name: "keys and values are not trimmed", in: "SEND\n k : v \n\n\x00",
 		want: []*Frame{fr("SEND", "", " k ", " v ")}},
+	{name: "more headers than fit the frame's own block", in: "SEND\na:1\nb:2\nc:3\nd:4\ne:5\nf:6\ng:7\nh:8\ni:9\nj:10\n\n\x00",
+		want: []*Frame{fr("SEND", "", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", "f", "6", "g", "7", "h", "8", "i", "9", "j", "10")}},
 	{name: "empty value", in: "SEND\nk:\n\n\x00", want: []*Frame{fr("SEND", "", "k", "")}},
 	{name: "colon inside a value is kept", in: "SEND\nk:a:b\n\n\x00",
 		want: []*Frame{fr("SEND", "", "k", "a:b")}},
@@ -277,5 +279,28 @@ func TestDecoderAllocations(t *testing.T) {
 	// The frame with its headers, one string for the header text, the body.
 	if allocs > 3 {
 		t.Errorf("decoding a SEND frame makes %v allocations, want at most 3", allocs)
+	}
+}
+
+func TestDecoderReleasesLargeBuffers(t *testing.T) {
+	// An idle connection must not keep the memory of the largest frame it ever received.
+	d := NewDecoder(Limits{})
+	big := AppendFrame(nil, fr("SEND", strings.Repeat("x", 50<<10), "destination", "/a"), V12)
+	for i := 0; i < len(big); i += 1000 {
+		if err := d.Write(big[i:min(i+1000, len(big))]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d.Buffered() != 0 {
+		t.Fatalf("Buffered = %d after the frame", d.Buffered())
+	}
+	if err := d.Write(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c := cap(d.buf) + cap(d.scratch); c > keepBufCap+keepScratchCap {
+		t.Errorf("decoder keeps %d bytes of buffers after a large frame", c)
 	}
 }
