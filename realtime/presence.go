@@ -1,0 +1,89 @@
+package realtime
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// presenceGrace delays App.Disconnected by Options.PresenceGrace after a connection ends.
+// A user who reconnects within the grace has called Connected on the new connection before
+// the old one's Disconnected runs, so the presence store never counts them offline and
+// their friends see no flap.
+//
+// A timer per closed connection lives only for the grace; live connections have none.
+type presenceGrace struct {
+	srv     *Server
+	mu      sync.Mutex
+	pending map[string]*pendingDisconnect // by connection id
+	wg      sync.WaitGroup                // one per pending disconnect
+}
+
+type pendingDisconnect struct {
+	user, conn string
+	timer      *time.Timer
+}
+
+func (p *presenceGrace) init(s *Server) {
+	p.srv = s
+	p.pending = make(map[string]*pendingDisconnect)
+}
+
+// disconnected schedules App.Disconnected for conn of user.
+func (p *presenceGrace) disconnected(user, conn string) {
+	pd := &pendingDisconnect{user: user, conn: conn}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pending[conn] = pd
+	p.wg.Add(1)
+	pd.timer = time.AfterFunc(p.srv.opt.PresenceGrace, func() { p.fire(pd) })
+}
+
+func (p *presenceGrace) fire(pd *pendingDisconnect) {
+	defer p.wg.Done()
+	p.mu.Lock()
+	if p.pending[pd.conn] != pd {
+		p.mu.Unlock()
+		return
+	}
+	delete(p.pending, pd.conn)
+	p.mu.Unlock()
+	p.run(pd)
+}
+
+func (p *presenceGrace) run(pd *pendingDisconnect) {
+	ctx, cancel := context.WithTimeout(p.srv.ctx, 10*time.Second)
+	defer cancel()
+	if err := p.srv.app.Disconnected(ctx, pd.user, pd.conn); err != nil {
+		p.srv.log.Warn("record disconnection for presence", "conn", pd.conn, "user", pd.user, "err", err)
+	}
+}
+
+// flush waits for the pending disconnections to run at their time; when ctx ends first, it
+// runs the rest at once.
+func (p *presenceGrace) flush(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	var now []*pendingDisconnect
+	for conn, pd := range p.pending {
+		if pd.timer.Stop() {
+			delete(p.pending, conn)
+			now = append(now, pd)
+		}
+	}
+	p.mu.Unlock()
+	for _, pd := range now {
+		p.run(pd)
+		p.wg.Done()
+	}
+	<-done
+}

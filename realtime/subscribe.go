@@ -1,0 +1,135 @@
+package realtime
+
+import (
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/plop-chat/plop"
+	"github.com/plop-chat/plop/stomp"
+)
+
+// Destinations a client may subscribe to.
+const (
+	roomTopicPrefix = "/topic/rooms."      // + room id: the room's events, members only
+	userQueue       = "/user/queue/events" // everything for the connected user
+)
+
+// Subscription kinds.
+const (
+	subRoom uint8 = iota + 1
+	subUser
+)
+
+// subscription is one SUBSCRIBE of a session. It is immutable once made, but for active.
+type subscription struct {
+	sess   *session
+	id     string
+	hdr    []byte // "subscription:<id>\n", encoded for the session's protocol version
+	kind   uint8
+	key    string      // room id or user id: its key in the hub
+	active atomic.Bool // false once unsubscribed: queued MESSAGE frames for it are dropped
+}
+
+func (ss *session) subscribe(f *stomp.Frame, receipt string) {
+	dest, _ := f.Get(stomp.HdrDestination)
+	if dest == "" {
+		ss.fail(plop.Errorf(plop.EInvalid, "SUBSCRIBE needs a destination header"), receipt)
+		return
+	}
+	id, _ := f.Get(stomp.HdrID)
+	if id == "" {
+		if ss.version != stomp.V10 {
+			ss.fail(plop.Errorf(plop.EInvalid, "SUBSCRIBE needs an id header"), receipt)
+			return
+		}
+		id = dest // STOMP 1.0 makes the id optional
+	}
+	if !utf8.ValidString(id) {
+		ss.fail(plop.Errorf(plop.EInvalid, "the subscription id is not valid UTF-8"), receipt)
+		return
+	}
+	switch ack, _ := f.Get(stomp.HdrAck); ack {
+	case "", "auto", "client", "client-individual":
+	default:
+		ss.fail(plop.Errorf(plop.EInvalid, "ack must be auto, client or client-individual"), receipt)
+		return
+	}
+	ss.mu.Lock()
+	_, dup := ss.subs[id]
+	n := len(ss.subs)
+	ss.mu.Unlock()
+	if dup {
+		ss.fail(plop.Errorf(plop.EInvalid, "subscription id %q is already in use", id), receipt)
+		return
+	}
+	if n >= ss.srv.opt.MaxSubscriptions {
+		ss.fail(plop.Errorf(plop.EInvalid, "at most %d subscriptions per connection", ss.srv.opt.MaxSubscriptions), receipt)
+		return
+	}
+
+	sub := &subscription{sess: ss, id: id, hdr: subscriptionHeader(id, ss.version)}
+	switch {
+	case strings.HasPrefix(dest, roomTopicPrefix):
+		sub.kind, sub.key = subRoom, dest[len(roomTopicPrefix):]
+		if err := ss.srv.app.AuthorizeRoom(ss.srv.ctx, ss.user, sub.key); err != nil {
+			ss.fail(err, receipt)
+			return
+		}
+	case dest == userQueue:
+		sub.kind, sub.key = subUser, ss.user
+	default:
+		ss.fail(plop.Errorf(plop.ENotFound, "unknown destination %q: subscribe to %s{roomId} or %s", dest, roomTopicPrefix, userQueue), receipt)
+		return
+	}
+	sub.active.Store(true)
+
+	ss.mu.Lock()
+	if ss.subs == nil {
+		ss.subs = make(map[string]*subscription, 2)
+	}
+	ss.subs[id] = sub
+	ss.srv.hub.subscribe(sub)
+	ss.mu.Unlock()
+	ss.receipt(receipt)
+}
+
+func (ss *session) unsubscribe(f *stomp.Frame, receipt string) {
+	id, _ := f.Get(stomp.HdrID)
+	if id == "" && ss.version == stomp.V10 {
+		id, _ = f.Get(stomp.HdrDestination)
+	}
+	if id == "" {
+		ss.fail(plop.Errorf(plop.EInvalid, "UNSUBSCRIBE needs an id header"), receipt)
+		return
+	}
+	// An unknown id is not an error: the server may have ended that subscription itself
+	// (after the user left the room) while the client was unsubscribing.
+	ss.mu.Lock()
+	if sub := ss.subs[id]; sub != nil {
+		delete(ss.subs, id)
+		ss.srv.hub.unsubscribe(sub)
+	}
+	ss.mu.Unlock()
+	ss.receipt(receipt)
+}
+
+// drop ends sub on the server's initiative (its user left the room).
+func (ss *session) drop(sub *subscription) {
+	ss.mu.Lock()
+	if ss.subs[sub.id] == sub {
+		delete(ss.subs, sub.id)
+		ss.srv.hub.unsubscribe(sub)
+	}
+	ss.mu.Unlock()
+}
+
+// subscriptionHeader encodes the subscription header line of MESSAGE frames for id, escaped
+// as version says, once per subscription.
+func subscriptionHeader(id, version string) []byte {
+	const prefix = stomp.CmdMessage + "\n"
+	f := stomp.Frame{Command: stomp.CmdMessage, Headers: []stomp.Header{{Key: stomp.HdrSubscription, Value: id}}}
+	b := stomp.AppendFrame(make([]byte, 0, len(prefix)+len(stomp.HdrSubscription)+len(id)+8), &f, version)
+	// b is "MESSAGE\nsubscription:<id>\n\n\x00".
+	return b[len(prefix) : len(b)-2 : len(b)-2]
+}

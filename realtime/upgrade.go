@@ -1,0 +1,144 @@
+package realtime
+
+import (
+	"bufio"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lxzan/gws"
+)
+
+// subprotocols are the STOMP WebSocket subprotocols, best first.
+var subprotocols = []string{"v12.stomp", "v11.stomp", "v10.stomp"}
+
+// readBufferSize is the buffered reader each connection keeps for its whole life. It only
+// needs to hold WebSocket frame headers and small frames; larger payloads are read straight
+// into their message buffer, so a small one keeps idle connections cheap.
+const readBufferSize = 512
+
+// upgraders holds two gws upgraders: one that negotiates a STOMP subprotocol, for clients
+// that offer one, and one that names none, for clients that offer none (gws refuses a
+// client that offers none when subprotocols are configured).
+type upgraders struct {
+	stomp, plain *gws.Upgrader
+}
+
+func newUpgraders(s *Server, o Options) upgraders {
+	opt := func(protocols []string) *gws.ServerOption {
+		return &gws.ServerOption{
+			// A WebSocket message may carry several STOMP frames; let messages somewhat larger
+			// than one frame through so that an oversized frame gets a STOMP ERROR from the
+			// decoder rather than a bare close from the WebSocket layer.
+			ReadMaxPayloadSize: 4 * o.MaxFrameSize,
+			ReadBufferSize:     readBufferSize,
+			HandshakeTimeout:   o.WriteTimeout,
+			SubProtocols:       protocols,
+			NewSession:         func() gws.SessionStorage { return newSession(s) },
+			Logger:             gwsLogger{s.log},
+		}
+	}
+	return upgraders{
+		stomp: gws.NewUpgrader(s, opt(subprotocols)),
+		plain: gws.NewUpgrader(s, opt(nil)),
+	}
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.originAllowed(r.Header.Get("Origin")) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+		return
+	}
+	if s.closed.Load() {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		w.Header().Set("Upgrade", "websocket")
+		http.Error(w, "this endpoint speaks STOMP over WebSocket", http.StatusUpgradeRequired)
+		return
+	}
+	up := s.upgraders.plain
+	if offersSTOMP(r.Header.Get("Sec-WebSocket-Protocol")) {
+		up = s.upgraders.stomp
+	}
+	// Hijacking through a ResponseController works through middleware that wraps the
+	// ResponseWriter and exposes Unwrap.
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		s.log.Error("websocket: hijack", "err", err)
+		http.Error(w, "cannot upgrade this connection", http.StatusInternalServerError)
+		return
+	}
+	br := brw.Reader
+	if br.Buffered() == 0 {
+		// The server's 4 KiB reader would be kept for the connection's life: take a small one.
+		br = bufio.NewReaderSize(nc, readBufferSize)
+	}
+	ws, err := up.UpgradeFromConn(nc, br, r)
+	if err != nil {
+		s.log.Debug("websocket: upgrade", "err", err, "remote", r.RemoteAddr)
+		return
+	}
+	if s.opt.SocketWriteBuffer > 0 {
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetWriteBuffer(s.opt.SocketWriteBuffer)
+		}
+	}
+	ss := ws.Session().(*session)
+	ss.attach(ws)
+	s.sessions.Add(1) // before the session is visible to Close, which waits for it
+	if !s.conns.add(ss) {
+		// Close began meanwhile.
+		_ = nc.Close()
+		s.sessions.Done()
+		return
+	}
+	go func() {
+		defer s.sessions.Done()
+		ws.ReadLoop()
+	}()
+}
+
+// offersSTOMP reports whether a Sec-WebSocket-Protocol value names one of ours (compared
+// as gws compares them: exactly).
+func offersSTOMP(value string) bool {
+	for p := range strings.SplitSeq(value, ",") {
+		if slices.Contains(subprotocols, strings.TrimSpace(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// originAllowed applies AllowedOrigins; no Origin (a native app) is always allowed.
+func (s *Server) originAllowed(origin string) bool {
+	if origin == "" || len(s.opt.AllowedOrigins) == 0 {
+		return true
+	}
+	for _, o := range s.opt.AllowedOrigins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// gwsLogger sends the few messages gws logs to slog.
+type gwsLogger struct{ l *slog.Logger }
+
+func (g gwsLogger) Error(v ...any) {
+	if len(v) > 0 {
+		if s, ok := v[0].(string); ok {
+			g.l.Error("websocket: " + s)
+			return
+		}
+	}
+	g.l.Error("websocket: error", "detail", v)
+}
+
+// deadline returns the time d from now.
+func deadline(d time.Duration) time.Time { return time.Now().Add(d) }
