@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,12 +39,13 @@ func newTestApp(tb testing.TB, cfg Config) *testApp {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
-	db, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(dir, "plop.db"), nil)
+	quiet := slog.New(slog.DiscardHandler)
+	db, err := sqlstore.Open(ctx, "sqlite://"+filepath.Join(dir, "plop.db"), quiet)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	outbox, err := mail.NewOutbox(filepath.Join(dir, "outbox"), "Plop <plop@example.com>", nil)
+	outbox, err := mail.NewOutbox(filepath.Join(dir, "outbox"), "Plop <plop@example.com>", quiet)
 	if err != nil {
 		tb.Fatalf("outbox: %v", err)
 	}
@@ -75,12 +78,22 @@ func newTestApp(tb testing.TB, cfg Config) *testApp {
 		Passwords: auth.Passwords{Params: auth.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}},
 		Tokens:    auth.NewTokens(auth.NewKeySet(key), "plop", "plop", time.Minute),
 		Codes:     auth.NewCodeHasher([]byte("test code secret")),
+		Logger:    slog.New(slog.NewTextHandler(testLogWriter{tb}, nil)),
 		Now:       clock.Now,
 	}, cfg)
 	if err != nil {
 		tb.Fatalf("new app: %v", err)
 	}
 	return &testApp{App: a, store: db, clock: clock, events: events}
+}
+
+// testLogWriter sends the app's log lines to the test's log.
+type testLogWriter struct{ tb testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.tb.Helper()
+	w.tb.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }
 
 // testClock is a clock that moves only when told to.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestSendMessage(t *testing.T) {
 
 	for i, body := range []string{"one", "  two  ", "three\n"} {
 		sender := []string{ann, bob, cat}[i]
-		m, created, err := ta.SendMessage(ctx, sender, r.ID, MessageInput{Body: body, ClientMsgID: "c-" + body})
+		m, created, err := ta.SendMessage(ctx, sender, r.ID, MessageInput{Body: body, ClientMsgID: fmt.Sprintf("c-%d", i)})
 		if err != nil || !created {
 			t.Fatalf("send %q: created %v, %v", body, created, err)
 		}
@@ -39,7 +40,7 @@ func TestSendMessage(t *testing.T) {
 		}
 		got := decodeBody[messageBody](t, e)
 		if got.Type != plop.EventMessageCreated || got.RoomID != r.ID || got.Message.ID != m.ID ||
-			got.Message.Body != body || got.Message.ClientMsgID != "c-"+body {
+			got.Message.Body != body || got.Message.ClientMsgID != fmt.Sprintf("c-%d", i) {
 			t.Errorf("message.created body = %s", e.Body)
 		}
 		if !strings.Contains(string(e.Body), `"reactions":[]`) {
@@ -309,6 +310,11 @@ func TestUnreadAndMarkRead(t *testing.T) {
 	if got := unread(bob); got != 0 {
 		t.Errorf("Bob's unread = %d, want 0", got)
 	}
+	// Asking past the end again moves nothing and tells nobody.
+	if err := ta.MarkRead(ctx, bob, r.ID, 50); err != nil {
+		t.Fatal(err)
+	}
+	ta.events.none(t, plop.EventRoomRead)
 	ta.send(t, cat, r.ID, "4")
 	if got := unread(bob); got != 1 {
 		t.Errorf("Bob's unread after a new message = %d, want 1", got)

@@ -329,6 +329,18 @@ func TestRemoveMemberAndLeave(t *testing.T) {
 		t.Errorf("the new admin removes Dan: %v", err)
 	}
 
+	// A plain member leaves without anyone's leave.
+	g2 := ta.group(t, ann, "g2", bob, dan)
+	if err := ta.RemoveMember(ctx, dan, g2.ID, dan); err != nil {
+		t.Fatalf("Dan leaves: %v", err)
+	}
+	if _, err := ta.Room(ctx, dan, g2.ID); plop.ErrorCode(err) != plop.ENotFound {
+		t.Errorf("Dan still sees the group he left: %v", err)
+	}
+	if got, _ := ta.Room(ctx, ann, g2.ID); len(got.Members) != 2 {
+		t.Errorf("g2 has %d members after Dan left, want 2", len(got.Members))
+	}
+
 	// Nobody leaves a direct room.
 	d := ta.direct(t, ann, bob)
 	wantCode(t, ta.RemoveMember(ctx, ann, d.ID, ann), plop.EInvalid)
