@@ -9,6 +9,8 @@ import (
 	"github.com/plop-chat/plop"
 )
 
+// createDirect returns the direct room of me and the one other user of in.MemberIDs,
+// creating it when the two are friends; see CreateRoom.
 func (a *App) createDirect(ctx context.Context, me string, in RoomInput) (plop.Room, bool, error) {
 	others, err := otherIDs(me, in.MemberIDs)
 	if err != nil {
@@ -67,6 +69,7 @@ func (a *App) createDirect(ctx context.Context, me string, in RoomInput) (plop.R
 	return a.storeRoom(ctx, me, &r)
 }
 
+// createGroup creates a group of me (its admin) and friends of me; see CreateRoom.
 func (a *App) createGroup(ctx context.Context, me string, in RoomInput) (plop.Room, error) {
 	name, err := cleanText("name", in.Name, 1, maxRoomName)
 	if err != nil {
