@@ -1,0 +1,79 @@
+// The user's profile: name, status, picture, notifications and logging out.
+import { html, useState } from '../../vendor/htm/standalone.module.js';
+import * as api from '../api.js';
+import { update } from '../store.js';
+import { askNotifications } from '../sync.js';
+import { Avatar, IconLink, errorText } from './common.js';
+
+/** Profile is the profile screen. */
+export function Profile({ s, onLogout }) {
+  const me = s.me;
+  const [note, setNote] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const apply = (user) => {
+    update((st) => {
+      st.me = user;
+      st.users.set(user.id, user);
+    });
+    api.setUser(user);
+  };
+  const save = async (e) => {
+    e.preventDefault();
+    const data = new FormData(e.currentTarget);
+    setBusy(true);
+    setError('');
+    setNote('');
+    try {
+      const { user } = await api.updateMe({ name: data.get('name').trim(), status_message: data.get('status').trim() });
+      apply(user);
+      setNote('Saved.');
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const upload = async (e) => {
+    const file = e.currentTarget.files[0];
+    if (!file) return;
+    setError('');
+    setNote('');
+    try {
+      const { user } = await api.uploadAvatar(file);
+      apply(user);
+      setNote('Profile picture updated.');
+    } catch (err) {
+      setError(errorText(err));
+    }
+    e.currentTarget.value = '';
+  };
+  return html`<section class="page" aria-labelledby="profile-h">
+    <header class="page-head">
+      <${IconLink} icon="back" label="Back to chats" href="/" className="phone-only" />
+      <h1 id="profile-h">Your profile</h1>
+    </header>
+    <div class="page-body profile">
+      <div class="profile-photo">
+        <${Avatar} id=${me.id} name=${me.name} url=${me.avatar_url} size="xl" />
+        <label class="button">Change picture<input type="file" accept="image/*" class="sr-only" onChange=${upload} /></label>
+      </div>
+      <form class="form" onSubmit=${save}>
+        <label>Name<input name="name" value=${me.name} required maxlength="100" autocomplete="name" /></label>
+        <label>Status<input name="status" value=${me.status_message || ''} maxlength="140" placeholder="What's on your mind?" /></label>
+        <p class="muted small">Signed in as ${me.email}</p>
+        ${note && html`<p class="form-note" role="status">${note}</p>`}
+        ${error && html`<p class="form-error" role="alert">${error}</p>`}
+        <button class="primary" type="submit" disabled=${busy}>Save</button>
+      </form>
+      <section aria-labelledby="notif-h">
+        <h2 id="notif-h">Notifications</h2>
+        ${s.notifications === 'granted' && html`<p class="muted">Desktop notifications are on for new messages while Plop is in the background.</p>`}
+        ${s.notifications === 'denied' && html`<p class="muted">Desktop notifications are blocked in your browser settings.</p>`}
+        ${s.notifications === 'unsupported' && html`<p class="muted">This browser cannot show notifications.</p>`}
+        ${s.notifications === 'default' && html`<button type="button" onClick=${askNotifications}>Turn on desktop notifications</button>`}
+      </section>
+      <button type="button" class="danger" onClick=${onLogout}>Log out</button>
+    </div>
+  </section>`;
+}
