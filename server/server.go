@@ -23,7 +23,9 @@ import (
 	"github.com/plop-chat/plop/httpapi"
 	"github.com/plop-chat/plop/inmem"
 	"github.com/plop-chat/plop/mail"
+	"github.com/plop-chat/plop/realtime"
 	"github.com/plop-chat/plop/sqlstore"
+	"github.com/plop-chat/plop/web"
 )
 
 // Server is one running Plop node.
@@ -32,6 +34,7 @@ type Server struct {
 	log     *slog.Logger
 	db      *sqlstore.DB
 	app     *app.App
+	rt      *realtime.Server
 	handler http.Handler
 	closers []func() error // run in reverse order by Close
 }
@@ -82,6 +85,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	limiter := inmem.NewLimiter()
 	s.closers = append(s.closers, func() error { limiter.Close(); return nil })
 
+	broker := inmem.NewBroker()
 	appCfg := cfg.App
 	appCfg.AccessTokenTTL = cfg.AccessTokenTTL
 	appCfg.RefreshTokenTTL = cfg.RefreshTokenTTL
@@ -89,7 +93,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	s.app, err = app.New(app.Deps{
 		Store:     db,
 		Presence:  inmem.NewPresence(),
-		Broker:    inmem.NewBroker(),
+		Broker:    broker,
 		Limiter:   limiter,
 		Blobs:     blobs,
 		Mailer:    mailer,
@@ -103,6 +107,17 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	}
 
 	reg := prometheus.NewRegistry()
+	s.rt, err = realtime.New(s.app, broker, realtime.Options{
+		Logger:   logger,
+		Registry: reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("real time: %w", err)
+	}
+	if err := s.rt.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() error { return s.closeRealtime(cfg.ShutdownTimeout) })
 	api := httpapi.New(s.app, httpapi.Options{
 		Logger:         logger,
 		AllowedOrigins: cfg.CORSOrigins,
@@ -110,6 +125,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 		Registry:       reg,
 		Ready:          db.Ping,
 		DBStats:        db.Stats,
+		Extra: map[string]http.Handler{
+			"GET /ws": s.rt,
+			"/":       web.Handler(),
+		},
 	})
 	s.handler = api.Handler()
 	return s, nil
@@ -170,11 +189,23 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err := hs.Shutdown(sctx)
+	// WebSocket connections are hijacked: http.Server.Shutdown does not see them.
+	err := errors.Join(hs.Shutdown(sctx), s.closeRealtime(s.cfg.ShutdownTimeout))
 	if e := <-errc; e != nil && !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
 	return err
+}
+
+// closeRealtime ends every WebSocket session ("going away") and stops the hub; it is safe
+// to call more than once.
+func (s *Server) closeRealtime(grace time.Duration) error {
+	if s.rt == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return s.rt.Close(ctx)
 }
 
 // ListenAndServe listens on the configured address and calls Serve.
