@@ -3,6 +3,7 @@
 //	plop serve     run a node (embedded SQLite by default)
 //	plop migrate   apply database migrations and exit
 //	plop version   print the version
+//	plop bench     run a load scenario against a node
 //
 // Every setting is an environment variable (PLOP_ADDR, PLOP_DATA_DIR, ...) and a flag of the
 // subcommand (-addr, -data-dir, ...); run `plop serve -h` for the list.
@@ -40,6 +41,7 @@ Usage:
   plop serve [flags]     run a node
   plop migrate [flags]   apply database migrations and exit
   plop version           print the version
+  plop bench SCENARIO    run a load scenario against a node (plop bench -h)
 
 Run "plop serve -h" for the settings; each flag has a PLOP_* environment variable.
 `
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "serve", "migrate":
 	default:
 		fmt.Fprint(stderr, usage)
