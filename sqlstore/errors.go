@@ -37,7 +37,7 @@ func isClosed(err error) bool {
 	}
 	// database/sql does not export the error of a closed *sql.DB.
 	for e := err; e != nil; e = errors.Unwrap(e) {
-		if e.Error() == "sql: database is closed" {
+		if s := e.Error(); s == "sql: database is closed" || s == "sql: statement is closed" {
 			return true
 		}
 	}

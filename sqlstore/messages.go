@@ -14,6 +14,21 @@ import (
 
 var _ plop.MessageStore = (*DB)(nil)
 
+// The statements of CreateMessage, prepared on the writer when the database opens.
+const (
+	sqlNextSeq       = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE id = ?`
+	sqlLastSeq       = `SELECT last_seq FROM rooms WHERE id = ?`
+	sqlInsertMessage = `INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id, reply_to_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlSenderRead    = `UPDATE room_members SET last_read_seq = ? WHERE room_id = ? AND user_id = ? AND last_read_seq < ?`
+	sqlSeqByClientID = `SELECT seq FROM messages WHERE room_id = ? AND sender_id = ? AND client_msg_id = ?`
+	sqlMessage       = `SELECT ` + messageCols + ` FROM messages msg WHERE msg.room_id = ? AND msg.seq = ?`
+	sqlReactionsOf   = `SELECT room_id, seq, user_id, emoji FROM message_reactions WHERE room_id = ? AND seq BETWEEN ? AND ? ORDER BY id`
+)
+
+// hotWrites are prepared on the writer at Open (statements cannot be prepared on the
+// single-connection writer from inside a transaction).
+var hotWrites = []string{sqlNextSeq, sqlLastSeq, sqlInsertMessage, sqlSenderRead, sqlSeqByClientID, sqlMessage, sqlReactionsOf}
+
 // messageCols reads a message (msg); see scanMessages.
 const messageCols = `msg.id, msg.room_id, msg.seq, msg.sender_id, msg.body, msg.client_msg_id, msg.reply_to_seq, msg.created_at, msg.edited_at, msg.deleted_at`
 
@@ -47,7 +62,7 @@ func (db *DB) scanMessages(ctx context.Context, q querier, query string, args ..
 
 // loadMessage returns one message with its reactions.
 func (db *DB) loadMessage(ctx context.Context, q querier, roomID string, seq int64) (plop.Message, error) {
-	msgs, err := db.scanMessages(ctx, q, `SELECT `+messageCols+` FROM messages msg WHERE msg.room_id = ? AND msg.seq = ?`, roomID, seq)
+	msgs, err := db.scanMessages(ctx, q, sqlMessage, roomID, seq)
 	if err != nil {
 		return plop.Message{}, err
 	}
@@ -67,7 +82,7 @@ func (db *DB) loadMessage(ctx context.Context, q querier, roomID string, seq int
 func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message, bool, error) {
 	if m.ClientMsgID != "" {
 		// The common retry path: answer from a reader without taking the write lock.
-		if prev, err := db.messageByClientID(ctx, db.r, m); err == nil {
+		if prev, err := db.messageByClientID(ctx, db.rq(), m); err == nil {
 			return prev, false, nil
 		} else if plop.ErrorCode(err) != plop.ENotFound {
 			return plop.Message{}, false, db.fail("create message", err)
@@ -90,10 +105,11 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 	created := plop.UTC(m.CreatedAt)
 	var prev *plop.Message
 	var seq int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(sqlTx *sql.Tx) error {
+		tx := db.wq(sqlTx)
 		// The UPDATE takes the room's row lock (server databases) or runs on the one writer
 		// (SQLite): concurrent senders get consecutive seqs.
-		res, err := tx.ExecContext(ctx, `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE id = ?`, ms(created), m.RoomID)
+		res, err := tx.ExecContext(ctx, sqlNextSeq, ms(created), m.RoomID)
 		if err := affected(res, err, "room"); err != nil {
 			return err
 		}
@@ -107,15 +123,14 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 				return err
 			}
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT last_seq FROM rooms WHERE id = ?`, m.RoomID).Scan(&seq); err != nil {
+		if err := tx.QueryRowContext(ctx, sqlLastSeq, m.RoomID).Scan(&seq); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id, reply_to_seq, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, sqlInsertMessage,
 			m.ID, m.RoomID, seq, m.SenderID, m.Body, clientID, replyTo, ms(created)); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE room_members SET last_read_seq = ? WHERE room_id = ? AND user_id = ? AND last_read_seq < ?`,
+		_, err = tx.ExecContext(ctx, sqlSenderRead,
 			seq, m.RoomID, m.SenderID, seq)
 		return err
 	})
@@ -144,7 +159,7 @@ var errDuplicate = errors.New("duplicate client message id")
 // messageByClientID returns the message m.SenderID sent to m.RoomID with m.ClientMsgID.
 func (db *DB) messageByClientID(ctx context.Context, q querier, m *plop.Message) (plop.Message, error) {
 	var seq int64
-	err := q.QueryRowContext(ctx, `SELECT seq FROM messages WHERE room_id = ? AND sender_id = ? AND client_msg_id = ?`,
+	err := q.QueryRowContext(ctx, sqlSeqByClientID,
 		m.RoomID, m.SenderID, m.ClientMsgID).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return plop.Message{}, notFound("message")
@@ -160,7 +175,7 @@ func (db *DB) Message(ctx context.Context, roomID string, seq int64) (plop.Messa
 	var m plop.Message
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		m, err = db.loadMessage(ctx, tx, roomID, seq)
+		m, err = db.loadMessage(ctx, cachedQuerier{c: &db.rc, tx: tx}, roomID, seq)
 		return err
 	})
 	if err != nil {
@@ -194,14 +209,15 @@ func (db *DB) Messages(ctx context.Context, roomID string, before, after int64, 
 	var msgs []plop.Message
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		msgs, err = db.scanMessages(ctx, tx, q, args...)
+		rtx := cachedQuerier{c: &db.rc, tx: tx} // q is one of a few fixed texts
+		msgs, err = db.scanMessages(ctx, rtx, q, args...)
 		if err != nil {
 			return err
 		}
 		if descending {
 			slices.Reverse(msgs)
 		}
-		return attachReactions(ctx, tx, roomID, msgs)
+		return attachReactions(ctx, rtx, roomID, msgs)
 	})
 	if err != nil {
 		return nil, db.fail("list messages", err)

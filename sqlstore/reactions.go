@@ -51,8 +51,7 @@ func attachReactions(ctx context.Context, q querier, roomID string, msgs []plop.
 	if len(msgs) == 0 {
 		return nil
 	}
-	reactions, err := loadReactions(ctx, q, `SELECT room_id, seq, user_id, emoji FROM message_reactions
-		WHERE room_id = ? AND seq BETWEEN ? AND ? ORDER BY id`, roomID, msgs[0].Seq, msgs[len(msgs)-1].Seq)
+	reactions, err := loadReactions(ctx, q, sqlReactionsOf, roomID, msgs[0].Seq, msgs[len(msgs)-1].Seq)
 	if err != nil {
 		return fmt.Errorf("load reactions: %w", err)
 	}

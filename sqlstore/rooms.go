@@ -263,7 +263,7 @@ func (db *DB) fillRooms(ctx context.Context, q querier, rooms []plop.Room) error
 func (db *DB) Member(ctx context.Context, roomID, userID string) (plop.Member, error) {
 	var m plop.Member
 	var joined int64
-	err := db.r.QueryRowContext(ctx, `SELECT user_id, role, joined_at, last_read_seq, muted FROM room_members WHERE room_id = ? AND user_id = ?`,
+	err := db.rq().QueryRowContext(ctx, `SELECT user_id, role, joined_at, last_read_seq, muted FROM room_members WHERE room_id = ? AND user_id = ?`,
 		roomID, userID).Scan(&m.UserID, &m.Role, &joined, &m.LastReadSeq, &m.Muted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, notFound("member")
@@ -277,7 +277,7 @@ func (db *DB) Member(ctx context.Context, roomID, userID string) (plop.Member, e
 
 // MemberIDs returns the ids of the room's members, in the order they joined.
 func (db *DB) MemberIDs(ctx context.Context, roomID string) ([]string, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT user_id FROM room_members WHERE room_id = ? ORDER BY joined_at, user_id`, roomID)
+	rows, err := db.rq().QueryContext(ctx, `SELECT user_id FROM room_members WHERE room_id = ? ORDER BY joined_at, user_id`, roomID)
 	if err != nil {
 		return nil, db.fail("list member ids", err)
 	}

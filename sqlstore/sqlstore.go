@@ -30,6 +30,7 @@ type DB struct {
 	r      *sql.DB // plain reads; the same pool as w on server databases
 	d      *dialect
 	logger *slog.Logger
+	rc, wc stmtCache // prepared hot queries of r and w
 }
 
 // Open opens the database named by url and applies the embedded migrations.
@@ -59,6 +60,10 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*DB, error) {
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := db.wc.warm(ctx, hotWrites...); err != nil {
+		db.Close()
+		return nil, db.fail("prepare statements", err)
 	}
 	return db, nil
 }
@@ -112,7 +117,9 @@ func openSQLite(url string) (*DB, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
-	return &DB{w: w, r: r, d: sqliteDialect}, nil
+	db := &DB{w: w, r: r, d: sqliteDialect}
+	db.rc.pool, db.wc.pool = r, w
+	return db, nil
 }
 
 // Ping checks that the database answers, for readiness probes.
@@ -149,6 +156,8 @@ func (db *DB) Stats() sql.DBStats {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.rc.close()
+	db.wc.close()
 	var errs []error
 	if db.r != nil && db.r != db.w {
 		errs = append(errs, db.r.Close())

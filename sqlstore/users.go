@@ -58,12 +58,12 @@ func (db *DB) CreateUser(ctx context.Context, u *plop.User) error {
 
 // UserByID returns not_found when there is no such user.
 func (db *DB) UserByID(ctx context.Context, id string) (plop.User, error) {
-	return db.userWhere(ctx, db.r, "id = ?", id)
+	return db.userWhere(ctx, db.rq(), "id = ?", id)
 }
 
 // UserByEmail looks up a lower-case e-mail. Returns not_found.
 func (db *DB) UserByEmail(ctx context.Context, email string) (plop.User, error) {
-	return db.userWhere(ctx, db.r, "email = ?", strings.ToLower(email))
+	return db.userWhere(ctx, db.rq(), "email = ?", strings.ToLower(email))
 }
 
 func (db *DB) userWhere(ctx context.Context, q querier, where string, arg any) (plop.User, error) {
