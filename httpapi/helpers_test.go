@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/plop-chat/plop/internal/servertest"
 )
@@ -19,6 +20,9 @@ type answer struct {
 	header http.Header
 	body   []byte
 }
+
+// httpClient gives up on a hung answer instead of hanging the whole test binary.
+var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 // reqOpt shapes one test request.
 type reqOpt func(*http.Request)
@@ -60,7 +64,7 @@ func send(tb testing.TB, srv *servertest.Server, method, path string, body any, 
 	for _, o := range opts {
 		o(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		tb.Fatalf("%s %s: %v", method, path, err)
 	}

@@ -97,7 +97,7 @@ func (api *API) register() {
 	for _, rt := range api.routes() {
 		api.mux.Handle(rt.pattern, api.wrap(rt))
 	}
-	api.mux.HandleFunc(apiPrefix, api.noRoute)
+	api.mux.Handle(apiPrefix, withPattern(apiPrefix, http.HandlerFunc(api.noRoute)))
 	for pattern, h := range api.opt.Extra {
 		api.mux.Handle(pattern, withPattern(pattern, h))
 	}
