@@ -55,11 +55,11 @@ func BenchmarkCreateMessage(b *testing.B) {
 	a, c := mustUser(b, db, "A"), mustUser(b, db, "C")
 	r := mustRoom(b, db, t0, a, c)
 	ctx := context.Background()
+	var n atomicCounter // client ids stay unique across repeated runs on this database
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
-		i := 0
 		for b.Loop() {
-			i++
+			i := n.next()
 			_, created, err := db.CreateMessage(ctx, &plop.Message{RoomID: r.ID, SenderID: a.ID, Body: "hello there",
 				ClientMsgID: fmt.Sprintf("s-%d", i), CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)})
 			if err != nil || !created {
@@ -67,7 +67,6 @@ func BenchmarkCreateMessage(b *testing.B) {
 			}
 		}
 	})
-	var n atomicCounter
 	b.Run("parallel", func(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {

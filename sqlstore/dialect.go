@@ -62,3 +62,27 @@ var sqliteDialect = &dialect{
 		return false
 	},
 }
+
+// mysqlDialect holds the MySQL/MariaDB variants of the statements that differ. It is not
+// reachable from Open yet: the driver, its error classification and the migrations under
+// migrations/mysql come with the MySQL step.
+var mysqlDialect = &dialect{
+	name:         "mysql",
+	insertIgnore: "INSERT IGNORE",
+	upsert: func(table string, cols, keys, update []string) string {
+		// VALUES(col) is understood by MariaDB and MySQL 8 alike (MySQL's row alias form is
+		// not understood by MariaDB). The unique key is implied by the table's indexes.
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" +
+			placeholders(len(cols)) + ") ON DUPLICATE KEY UPDATE ")
+		for i, c := range update {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(c + " = VALUES(" + c + ")")
+		}
+		return b.String()
+	},
+	isUnique:      func(error) bool { return false }, // driver error 1062, with the driver
+	isUnavailable: func(error) bool { return false }, // connection errors, with the driver
+}

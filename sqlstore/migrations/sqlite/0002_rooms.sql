@@ -22,11 +22,13 @@ CREATE TABLE room_members (
 ) WITHOUT ROWID;
 CREATE INDEX room_members_user ON room_members (user_id);
 
--- Messages, numbered per room. client_msg_id is NULL when the client sent none, so that
--- only real ids take part in the idempotency key.
+-- Messages, numbered per room and clustered by (room_id, seq): history pages are range
+-- scans. client_msg_id is NULL when the client sent none, so that only real ids take part
+-- in the idempotency key. id (a UUIDv7) is not indexed: messages are addressed by
+-- (room_id, seq); every index costs a page write per message.
 CREATE TABLE messages (
-    id            TEXT    NOT NULL PRIMARY KEY,
     room_id       TEXT    NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+    id            TEXT    NOT NULL,
     seq           INTEGER NOT NULL,
     sender_id     TEXT    NOT NULL,
     body          TEXT    NOT NULL,
@@ -35,9 +37,9 @@ CREATE TABLE messages (
     created_at    INTEGER NOT NULL,
     edited_at     INTEGER,
     deleted_at    INTEGER,
-    UNIQUE (room_id, seq),
+    PRIMARY KEY (room_id, seq),
     UNIQUE (room_id, sender_id, client_msg_id)
-);
+) WITHOUT ROWID;
 
 -- Reactions; id orders them by first use.
 CREATE TABLE message_reactions (
