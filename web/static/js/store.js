@@ -20,6 +20,7 @@ export function newState() {
     users: new Map(), // user id → user, every user seen anywhere (names and avatars)
     requests: { incoming: [], outgoing: [], loaded: false },
     notifications: typeof Notification === 'undefined' ? 'unsupported' : Notification.permission,
+    notifPromptDismissed: localStorage.getItem('plop.notif-dismissed') === '1',
     openRoom: '', // the room on screen, '' when none
   };
 }

@@ -364,6 +364,14 @@ function notify(room, m) {
   }
 }
 
+/** dismissNotifications hides the offer to turn notifications on, in this browser. */
+export function dismissNotifications() {
+  localStorage.setItem('plop.notif-dismissed', '1');
+  update((s) => {
+    s.notifPromptDismissed = true;
+  });
+}
+
 /** askNotifications asks for permission to show desktop notifications (from a click). */
 export async function askNotifications() {
   if (typeof Notification === 'undefined') return;

@@ -15,8 +15,9 @@ export function Avatar({ id, name, url, size = 'md', online = false }) {
 }
 
 /** GroupAvatar shows two members' avatars overlapping, as group chats do. */
-export function GroupAvatar({ room, users, size = 'md' }) {
-  const shown = room.members.slice(0, 2).map((m) => users.get(m.user_id) || { id: m.user_id, name: '?' });
+export function GroupAvatar({ room, users, me, size = 'md' }) {
+  const others = room.members.filter((m) => m.user_id !== me);
+  const shown = (others.length >= 2 ? others : room.members).slice(0, 2).map((m) => users.get(m.user_id) || { id: m.user_id, name: '?' });
   if (shown.length < 2) return html`<${Avatar} id=${room.id} name=${room.name} size=${size} />`;
   return html`<span class="avatar avatar-${size} group-avatar" aria-hidden="true">
     ${shown.map((u) => html`<${Avatar} id=${u.id} name=${u.name} url=${u.avatar_url} size="xs" />`)}

@@ -63,7 +63,7 @@ export function Message({ m, me, senderUser, group, pos, showName, replied, stat
       <div class="msg-line">
         <div class="bubble ${m.deleted ? 'deleted' : ''}" title=${time}>
           <span class="sr-only">${mine ? 'You' : sender}${time ? `, ${time}` : ''}: </span>
-          ${m.deleted ? html`<span class="unsent">${mine ? 'You unsent a message' : `${sender} unsent a message`}</span>` : m.body}
+          ${m.deleted ? html`<span class="unsent">${mine ? 'You unsent a message' : `${sender} unsent a message`}</span>` : html`<span class="text">${m.body}</span>`}
           ${m.edited_at && !m.deleted ? html`<span class="edited"> · Edited</span>` : null}
         </div>
         ${!m.deleted && !pending && html`<div class="msg-tools">

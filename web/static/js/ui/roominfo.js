@@ -1,8 +1,8 @@
 // The side panel of a conversation: mute, and for groups the name, members, adding people
 // and leaving.
-import { html, useState } from '../../vendor/htm/standalone.module.js';
+import { html, useState, useEffect } from '../../vendor/htm/standalone.module.js';
 import * as api from '../api.js';
-import { update, state, rememberRoom, otherMember, userName, presenceOf } from '../store.js';
+import { update, state, rememberRoom, rememberUsers, otherMember, userName, presenceOf } from '../store.js';
 import { activeText } from '../format.js';
 import { navigate } from '../router.js';
 import { Avatar, IconButton, errorText } from './common.js';
@@ -67,6 +67,11 @@ export function RoomInfo({ s, room, onClose }) {
   const group = room.type === 'group';
   const other = !group && otherMember(room);
   const otherUser = other && s.users.get(other.user_id);
+  // Profiles change without an event: show the latest name, status and picture.
+  useEffect(() => {
+    if (!other) return;
+    api.getUser(other.user_id).then(({ user }) => update(() => rememberUsers([user]))).catch(() => {});
+  }, [other && other.user_id]);
 
   const setMuted = async (muted) => {
     try {

@@ -2,12 +2,12 @@
 import { html } from '../../vendor/htm/standalone.module.js';
 import { roomsInOrder, roomTitle, otherMember, userName, presenceOf } from '../store.js';
 import { shortTime } from '../format.js';
-import { askNotifications } from '../sync.js';
-import { Avatar, GroupAvatar, Link, IconLink } from './common.js';
+import { askNotifications, dismissNotifications } from '../sync.js';
+import { Avatar, GroupAvatar, Link, IconLink, IconButton } from './common.js';
 
 /** RoomAvatar is the picture of a conversation: the other person, or the group. */
 export function RoomAvatar({ s, room, size = 'md' }) {
-  if (room.type === 'group') return html`<${GroupAvatar} room=${room} users=${s.users} size=${size} />`;
+  if (room.type === 'group') return html`<${GroupAvatar} room=${room} users=${s.users} me=${s.me && s.me.id} size=${size} />`;
   const other = otherMember(room);
   const u = (other && s.users.get(other.user_id)) || {};
   const p = other && presenceOf(other.user_id);
@@ -43,8 +43,9 @@ export function Sidebar({ s, path }) {
       </span>
       <${IconLink} icon="edit" label="New message" href="/new" />
     </header>
-    ${s.notifications === 'default' && html`<div class="notif-prompt">
+    ${s.notifications === 'default' && !s.notifPromptDismissed && html`<div class="notif-prompt">
       <button type="button" class="link" onClick=${askNotifications}>Turn on desktop notifications</button>
+      <${IconButton} icon="close" label="Not now" onClick=${dismissNotifications} />
     </div>`}
     <nav aria-label="Conversations" class="room-list">
       ${!s.roomsLoaded && !s.roomsError && html`<p class="muted pad">Loading…</p>`}
