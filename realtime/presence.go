@@ -52,7 +52,7 @@ func (p *presenceGrace) fire(pd *pendingDisconnect) {
 }
 
 func (p *presenceGrace) run(pd *pendingDisconnect) {
-	ctx, cancel := context.WithTimeout(p.srv.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(p.srv.ctx), 10*time.Second)
 	defer cancel()
 	if err := p.srv.app.Disconnected(ctx, pd.user, pd.conn); err != nil {
 		p.srv.log.Warn("record disconnection for presence", "conn", pd.conn, "user", pd.user, "err", err)

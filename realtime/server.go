@@ -217,6 +217,8 @@ func (s *Server) Close(ctx context.Context) error {
 	s.conns.each(func(ss *session) { ss.closeWith(closeGoingAway, "server shutting down") })
 	err := waitCtx(ctx, &s.sessions)
 	if err != nil {
+		// Out of time: cancel the calls in flight and cut the connections.
+		s.cancel()
 		s.conns.each(func(ss *session) { ss.abort() })
 		s.sessions.Wait()
 	}
