@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,16 @@ func statusOf(code string) int {
 // generic message; the real error is logged with the request id. Unavailable errors are
 // logged too, since their cause (a database, Redis) is not shown either.
 func (api *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The client went away (or the server is stopping): not a fault of ours, and nobody
+		// reads the answer.
+		api.log.LogAttrs(r.Context(), slog.LevelDebug, "request cancelled",
+			slog.String("request_id", requestIDOf(r)),
+			slog.String("route", routeOf(r)),
+			slog.String("err", err.Error()))
+		writeErrorBody(w, http.StatusServiceUnavailable, plop.EUnavailable, "the request was cancelled")
+		return
+	}
 	code := plop.ErrorCode(err)
 	status := statusOf(code)
 	msg := plop.ErrorMessage(err)

@@ -83,6 +83,28 @@ func TestWriteErrorMapsEveryCode(t *testing.T) {
 	}
 }
 
+func TestWriteErrorForACancelledRequest(t *testing.T) {
+	var logs bytes.Buffer
+	api := &API{log: slog.New(slog.NewJSONHandler(&logs, nil))} // info and above
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest("GET", "/x", nil).WithContext(ctx)
+	w := httptest.NewRecorder()
+	api.writeError(w, r, fmt.Errorf("query friends: %w", context.Canceled))
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", w.Code)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("a client going away was logged as a fault: %s", logs.String())
+	}
+	// The same error while the request is alive is a fault of ours.
+	w = httptest.NewRecorder()
+	api.writeError(w, httptest.NewRequest("GET", "/x", nil), fmt.Errorf("query friends: %w", context.Canceled))
+	if w.Code != http.StatusInternalServerError || logs.Len() == 0 {
+		t.Errorf("status %d, logged %q", w.Code, logs.String())
+	}
+}
+
 func TestDecodeJSON(t *testing.T) {
 	type in struct {
 		Name string `json:"name"`

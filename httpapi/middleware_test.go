@@ -171,7 +171,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		`plop_http_request_duration_seconds_count{route="GET /api/v1/me"} 4`,
 		`plop_db_open_connections`,
 		`go_goroutines`,
-		`process_open_fds`,
+		"\nprocess_",
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -117,6 +117,8 @@ func (api *API) wrap(rt route) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		if rt.access != public {
+			// Answers for one user: never kept in a shared or disk cache.
+			w.Header().Set("Cache-Control", "no-store")
 			id, err := api.authenticate(w, r)
 			if err != nil {
 				api.writeError(w, r, err)
