@@ -69,8 +69,11 @@ func (api *API) observe(next http.Handler) http.Handler {
 		status := rec.statusCode()
 		api.metrics.observe(info.pattern, r.Method, status, elapsed)
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case status >= 500:
 			level = slog.LevelWarn
+		case status < 400 && quietRoutes[info.pattern]:
+			level = slog.LevelDebug
 		}
 		api.log.LogAttrs(r.Context(), level, "http request",
 			slog.String("method", r.Method),
@@ -84,6 +87,10 @@ func (api *API) observe(next http.Handler) http.Handler {
 			slog.String("client", api.clientAddr(r)))
 	})
 }
+
+// quietRoutes are polled by probes and scrapers; their successful answers are logged at
+// debug level only.
+var quietRoutes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
 
 // recoverPanics turns a panic in a handler into a 500 internal answer (when nothing was
 // written yet) and logs it with its stack. http.ErrAbortHandler keeps its meaning.
