@@ -33,8 +33,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes bounds an uploaded avatar. Default DefaultMaxUploadBytes.
 	MaxUploadBytes int64
-	// TrustProxy takes the client address from the first X-Forwarded-For entry. Set it only
-	// behind a proxy that writes that header itself.
+	// TrustProxy takes the client address from the last X-Forwarded-For entry, the one the
+	// proxy in front of this node appended. Set it only behind such a proxy.
 	TrustProxy bool
 	// Registry receives the HTTP, Go runtime, process and database metrics; /metrics serves
 	// it. Default: a new registry.

@@ -11,12 +11,13 @@ import (
 )
 
 // clientAddr is the address rate limits count against: the peer's IP, or with TrustProxy the
-// first X-Forwarded-For entry (the client as the proxy saw it).
+// last X-Forwarded-For entry: the address our own proxy saw, which a client cannot forge
+// (entries before it are whatever the client sent).
 func (api *API) clientAddr(r *http.Request) string {
 	if api.opt.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := strings.TrimSpace(first); ip != "" {
+		if vals := r.Header.Values("X-Forwarded-For"); len(vals) > 0 {
+			xff := vals[len(vals)-1]
+			if ip := strings.TrimSpace(xff[strings.LastIndexByte(xff, ',')+1:]); ip != "" {
 				return ip
 			}
 		}

@@ -276,7 +276,9 @@ func TestClientAddress(t *testing.T) {
 	}{
 		{false, "", "192.0.2.1"},
 		{false, "203.0.113.9", "192.0.2.1"},
-		{true, "203.0.113.9, 10.0.0.1", "203.0.113.9"},
+		{true, "203.0.113.9", "203.0.113.9"},
+		// A client-sent entry comes first; the proxy appends the address it saw.
+		{true, "198.51.100.7, 203.0.113.9", "203.0.113.9"},
 		{true, "", "192.0.2.1"},
 	} {
 		h, logs := newBareAPI(t, httpapi.Options{TrustProxy: tc.trust})
