@@ -56,7 +56,7 @@ func (a *App) Signup(ctx context.Context, in SignupInput, clientAddr string) (pl
 func (a *App) sendCode(ctx context.Context, email string) error {
 	code := auth.NewCode()
 	now := a.clock()
-	err := a.store.SaveCode(ctx, plop.VerificationCode{
+	err := a.vcodes.SaveCode(ctx, plop.VerificationCode{
 		Email:     email,
 		CodeHash:  a.codes.Hash(email, code),
 		ExpiresAt: now.Add(a.cfg.CodeTTL),
@@ -105,7 +105,7 @@ func (a *App) Verify(ctx context.Context, email, code, clientAddr string) (Token
 		}
 		return Tokens{}, fmt.Errorf("load user: %w", err)
 	}
-	vc, err := a.store.Code(ctx, email)
+	vc, err := a.vcodes.Code(ctx, email)
 	if err != nil {
 		if plop.ErrorCode(err) == plop.ENotFound {
 			return Tokens{}, errBadCode
@@ -114,24 +114,24 @@ func (a *App) Verify(ctx context.Context, email, code, clientAddr string) (Token
 	}
 	now := a.clock()
 	if !now.Before(vc.ExpiresAt) || vc.Attempts >= a.cfg.CodeMaxAttempts {
-		if err := a.store.DeleteCode(ctx, email); err != nil {
+		if err := a.vcodes.DeleteCode(ctx, email); err != nil {
 			return Tokens{}, fmt.Errorf("delete code: %w", err)
 		}
 		return Tokens{}, errBadCode
 	}
 	if !a.codes.Equal(email, code, vc.CodeHash) {
-		n, err := a.store.AddCodeAttempt(ctx, email)
+		n, err := a.vcodes.AddCodeAttempt(ctx, email)
 		if err != nil {
 			return Tokens{}, fmt.Errorf("count code attempt: %w", err)
 		}
 		if n >= a.cfg.CodeMaxAttempts {
-			if err := a.store.DeleteCode(ctx, email); err != nil {
+			if err := a.vcodes.DeleteCode(ctx, email); err != nil {
 				return Tokens{}, fmt.Errorf("delete code: %w", err)
 			}
 		}
 		return Tokens{}, errBadCode
 	}
-	if err := a.store.DeleteCode(ctx, email); err != nil {
+	if err := a.vcodes.DeleteCode(ctx, email); err != nil {
 		return Tokens{}, fmt.Errorf("delete code: %w", err)
 	}
 	verified := true
@@ -216,7 +216,7 @@ func (a *App) startSession(ctx context.Context, u plop.User) (Tokens, error) {
 		CreatedAt: now,
 		ExpiresAt: now.Add(a.cfg.RefreshTokenTTL),
 	}
-	if err := a.store.CreateSession(ctx, s, hash); err != nil {
+	if err := a.sessions.CreateSession(ctx, s, hash); err != nil {
 		return Tokens{}, fmt.Errorf("create session: %w", err)
 	}
 	return a.tokensFor(u, s.ID, refresh, now)
@@ -244,7 +244,7 @@ func (a *App) Refresh(ctx context.Context, refreshToken string) (Tokens, error) 
 	}
 	now := a.clock()
 	next, nextHash := auth.NewOpaqueToken()
-	s, err := a.store.RotateRefreshToken(ctx, auth.HashOpaqueToken(refreshToken), nextHash, now.Add(a.cfg.RefreshTokenTTL), now)
+	s, err := a.sessions.RotateRefreshToken(ctx, auth.HashOpaqueToken(refreshToken), nextHash, now.Add(a.cfg.RefreshTokenTTL), now)
 	if err != nil {
 		if errors.Is(err, plop.ErrRefreshTokenReused) {
 			a.log.WarnContext(ctx, "refresh token reused; session revoked", "session_id", s.ID, "user_id", s.UserID)
@@ -266,7 +266,7 @@ func (a *App) Logout(ctx context.Context, refreshToken string) error {
 	if refreshToken == "" || len(refreshToken) > 256 {
 		return plop.Errorf(plop.EUnauthenticated, "invalid refresh token")
 	}
-	_, err := a.store.RevokeSession(ctx, auth.HashOpaqueToken(refreshToken), a.clock())
+	_, err := a.sessions.RevokeSession(ctx, auth.HashOpaqueToken(refreshToken), a.clock())
 	return err
 }
 

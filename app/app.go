@@ -34,31 +34,32 @@ type CodeHasher interface {
 	Equal(email, code, hash string) bool
 }
 
-// Store is every persistence role the services use; one SQL store implements them all.
+// Store is the relational persistence the services use; one SQL store implements it all.
 type Store interface {
 	plop.UserStore
 	plop.FriendStore
 	plop.BlockStore
 	plop.RoomStore
 	plop.MessageStore
-	plop.SessionStore
-	plop.CodeStore
 	plop.DeviceStore
 }
 
-// Deps are the adapters the services run on. Every field is required but Logger and Now.
+// Deps are the adapters the services run on. Every field is required but Logger, Now, and
+// Sessions and VerificationCodes, which default to Store when it implements them.
 type Deps struct {
-	Store     Store
-	Presence  plop.PresenceStore
-	Broker    plop.Broker
-	Limiter   plop.Limiter
-	Blobs     plop.BlobStore
-	Mailer    plop.Mailer
-	Passwords PasswordHasher
-	Tokens    TokenIssuer
-	Codes     CodeHasher
-	Logger    *slog.Logger
-	Now       func() time.Time
+	Store             Store
+	Sessions          plop.SessionStore
+	VerificationCodes plop.CodeStore
+	Presence          plop.PresenceStore
+	Broker            plop.Broker
+	Limiter           plop.Limiter
+	Blobs             plop.BlobStore
+	Mailer            plop.Mailer
+	Passwords         PasswordHasher
+	Tokens            TokenIssuer
+	Codes             CodeHasher
+	Logger            *slog.Logger
+	Now               func() time.Time
 }
 
 // Config tunes the services; zero fields take the defaults of DefaultConfig.
@@ -138,6 +139,8 @@ func (c Config) withDefaults() Config {
 // App is the service layer. It is safe for concurrent use.
 type App struct {
 	store     Store
+	sessions  plop.SessionStore
+	vcodes    plop.CodeStore
 	presence  plop.PresenceStore
 	broker    plop.Broker
 	limiter   plop.Limiter
@@ -160,6 +163,14 @@ func New(d Deps, c Config) (*App, error) {
 		}
 	}
 	need(d.Store != nil, "Store")
+	if d.Sessions == nil {
+		d.Sessions, _ = d.Store.(plop.SessionStore)
+	}
+	if d.VerificationCodes == nil {
+		d.VerificationCodes, _ = d.Store.(plop.CodeStore)
+	}
+	need(d.Sessions != nil, "Sessions")
+	need(d.VerificationCodes != nil, "VerificationCodes")
 	need(d.Presence != nil, "Presence")
 	need(d.Broker != nil, "Broker")
 	need(d.Limiter != nil, "Limiter")
@@ -178,7 +189,7 @@ func New(d Deps, c Config) (*App, error) {
 		d.Now = time.Now
 	}
 	return &App{
-		store: d.Store, presence: d.Presence, broker: d.Broker, limiter: d.Limiter,
+		store: d.Store, sessions: d.Sessions, vcodes: d.VerificationCodes, presence: d.Presence, broker: d.Broker, limiter: d.Limiter,
 		blobs: d.Blobs, mailer: d.Mailer, passwords: d.Passwords, tokens: d.Tokens,
 		codes: d.Codes, log: d.Logger, now: d.Now, cfg: c.withDefaults(),
 	}, nil
