@@ -130,9 +130,16 @@ func (h *hub) subscribe(sub *subscription) {
 	h.shard(sub).add(sub.key, sub)
 }
 
-// unsubscribe removes sub; removing it twice is harmless.
+// unsubscribe removes sub and drops the frames still queued for it; removing it twice is
+// harmless.
 func (h *hub) unsubscribe(sub *subscription) {
 	sub.active.Store(false)
+	h.shard(sub).remove(sub.key, sub)
+}
+
+// detach removes sub but lets the frames already queued for it go out (the event that
+// ended it, say).
+func (h *hub) detach(sub *subscription) {
 	h.shard(sub).remove(sub.key, sub)
 }
 

@@ -114,12 +114,13 @@ func (ss *session) unsubscribe(f *stomp.Frame, receipt string) {
 	ss.receipt(receipt)
 }
 
-// drop ends sub on the server's initiative (its user left the room).
+// drop ends sub on the server's initiative (its user left the room); what was queued for
+// it, such as the member.removed event itself, is still delivered.
 func (ss *session) drop(sub *subscription) {
 	ss.mu.Lock()
 	if ss.subs[sub.id] == sub {
 		delete(ss.subs, sub.id)
-		ss.srv.hub.unsubscribe(sub)
+		ss.srv.hub.detach(sub)
 	}
 	ss.mu.Unlock()
 }
