@@ -3,6 +3,7 @@ package push
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -81,7 +82,11 @@ func parseSubscription(raw []byte) (endpoint, origin string, p256dh, auth []byte
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return "", "", nil, nil, errors.New("subscription endpoint is not an https URL")
 	}
-	if p256dh, err = decodeB64(s.Keys.P256dh); err != nil || len(p256dh) != keyLen || p256dh[0] != 4 {
+	p256dh, err = decodeB64(s.Keys.P256dh)
+	if err == nil && len(p256dh) == keyLen {
+		_, err = ecdh.P256().NewPublicKey(p256dh)
+	}
+	if err != nil || len(p256dh) != keyLen {
 		return "", "", nil, nil, errors.New("subscription key p256dh is not an uncompressed P-256 point")
 	}
 	if auth, err = decodeB64(s.Keys.Auth); err != nil || len(auth) != authLen {
