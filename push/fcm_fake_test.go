@@ -35,6 +35,8 @@ type fakeFCM struct {
 	mu     sync.Mutex
 	issued map[string]bool
 	grants int
+	denied int  // sends refused for their bearer token
+	deny   bool // refuse every bearer token
 	sends  []fcmReceived
 	answer func(n int) (status int, header http.Header, body string) // n counts sends from 1
 }
@@ -163,7 +165,10 @@ func (f *fakeFCM) token(w http.ResponseWriter, r *http.Request) {
 func (f *fakeFCM) send(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	f.mu.Lock()
-	ok := f.issued[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	ok := f.issued[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")] && !f.deny
+	if !ok {
+		f.denied++
+	}
 	f.mu.Unlock()
 	if !ok {
 		w.WriteHeader(401)

@@ -126,6 +126,21 @@ func TestFCMReplacesARefusedToken(t *testing.T) {
 	}
 }
 
+func TestFCMRefusedTokensDoNotLoop(t *testing.T) {
+	f := newFakeFCM(t)
+	f.deny = true
+	s := mustFCM(t, f)
+	err := s.Send(context.Background(), fcmDevice, testNotification())
+	if err == nil || !strings.Contains(err.Error(), "UNAUTHENTICATED") || errors.Is(err, ErrGone) || errors.Is(err, plop.ErrUnavailable) {
+		t.Fatalf("send with tokens always refused: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.grants != 2 || f.denied != 2 {
+		t.Fatalf("%d grants and %d refused sends, want 2 and 2 (one fresh token, then give up)", f.grants, f.denied)
+	}
+}
+
 func TestFCMRetriesThrottlingThenSucceeds(t *testing.T) {
 	f := newFakeFCM(t)
 	f.answer = func(n int) (int, http.Header, string) {
