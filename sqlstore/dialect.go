@@ -9,14 +9,15 @@ import (
 )
 
 // dialect is everything that differs between the databases: the few statements that cannot
-// be written once, and how the driver reports constraint violations and outages.
-//
-// A future MySQL dialect must open its connections with clientFoundRows=true so that
-// RowsAffected counts matched rows (as SQLite does), not only changed ones.
+// be written once, how the driver reports constraint violations and outages, and how
+// migrations are serialised. The MySQL variant is in dialect_mysql.go.
 type dialect struct {
 	name string
 	// insertIgnore starts an INSERT that silently skips rows violating a unique key.
 	insertIgnore string
+	// forUpdate ends a SELECT inside a write transaction that must lock the rows it reads
+	// (" FOR UPDATE" on server databases; empty on SQLite, whose one writer is the lock).
+	forUpdate string
 	// upsert returns an INSERT of cols into table that, on a conflict on the unique key
 	// keys, updates the columns update to the inserted values.
 	upsert func(table string, cols, keys, update []string) string
@@ -25,11 +26,18 @@ type dialect struct {
 	// isUnavailable reports that the database cannot serve the request now (closed, locked
 	// beyond the busy timeout, I/O failure, lost connection).
 	isUnavailable func(error) bool
+	// isRetryable reports an error after which the database has rolled the whole
+	// transaction back and running it again is expected to succeed (a deadlock victim).
+	isRetryable func(error) bool
+	// transactionalDDL: schema statements take part in transactions (SQLite); on MySQL each
+	// one commits implicitly.
+	transactionalDDL bool
 }
 
 var sqliteDialect = &dialect{
-	name:         "sqlite",
-	insertIgnore: "INSERT OR IGNORE",
+	name:             "sqlite",
+	insertIgnore:     "INSERT OR IGNORE",
+	transactionalDDL: true,
 	upsert: func(table string, cols, keys, update []string) string {
 		var b strings.Builder
 		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" +
@@ -61,28 +69,7 @@ var sqliteDialect = &dialect{
 		}
 		return false
 	},
-}
-
-// mysqlDialect holds the MySQL/MariaDB variants of the statements that differ. It is not
-// reachable from Open yet: the driver, its error classification and the migrations under
-// migrations/mysql come with the MySQL step.
-var mysqlDialect = &dialect{
-	name:         "mysql",
-	insertIgnore: "INSERT IGNORE",
-	upsert: func(table string, cols, keys, update []string) string {
-		// VALUES(col) is understood by MariaDB and MySQL 8 alike (MySQL's row alias form is
-		// not understood by MariaDB). The unique key is implied by the table's indexes.
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" +
-			placeholders(len(cols)) + ") ON DUPLICATE KEY UPDATE ")
-		for i, c := range update {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(c + " = VALUES(" + c + ")")
-		}
-		return b.String()
-	},
-	isUnique:      func(error) bool { return false }, // driver error 1062, with the driver
-	isUnavailable: func(error) bool { return false }, // connection errors, with the driver
+	// One writer connection: transactions never deadlock; SQLITE_BUSY past the busy
+	// timeout is an outage, not a reason to queue again.
+	isRetryable: func(error) bool { return false },
 }

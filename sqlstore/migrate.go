@@ -24,16 +24,25 @@ type migration struct {
 }
 
 // Migrate applies the embedded migrations of the database's dialect that are not recorded in
-// schema_migrations yet, in order, each in its own transaction. It is idempotent.
+// schema_migrations yet, in order. It is idempotent, and safe to run from several nodes at
+// once: on MySQL a named lock (GET_LOCK) lets one node migrate while the others wait, on
+// SQLite each migration runs in one write transaction.
 //
-// MySQL commits DDL implicitly, so there a failed migration may be half applied; keep each
-// migration file small and re-runnable where possible.
+// SQLite applies each migration in a transaction. MySQL commits every schema statement
+// implicitly, so there a migration that fails half way stays half applied: the MySQL
+// migration files use CREATE TABLE IF NOT EXISTS with their indexes inline, so that running
+// them again after a fix completes them.
 func (db *DB) Migrate(ctx context.Context) error {
 	list, err := loadMigrations(db.d.name)
 	if err != nil {
 		return err
 	}
-	_, err = db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	conn, release, err := db.migrationConn(ctx)
+	if err != nil {
+		return db.fail("migrate database", err)
+	}
+	defer release()
+	_, err = conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version BIGINT NOT NULL PRIMARY KEY,
 		name VARCHAR(255) NOT NULL,
 		applied_at BIGINT NOT NULL)`)
@@ -41,25 +50,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return db.fail("create schema_migrations", err)
 	}
 	for _, m := range list {
-		applied := false
-		err := db.inTx(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-			for i, s := range m.stmts {
-				if _, err := tx.ExecContext(ctx, s); err != nil {
-					return fmt.Errorf("statement %d: %w", i+1, err)
-				}
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.version, m.name, ms(time.Now()))
-			applied = err == nil
-			return err
-		})
+		applied, err := db.applyMigration(ctx, conn, m)
 		if err != nil {
 			return db.fail(fmt.Sprintf("apply migration %04d_%s", m.version, m.name), err)
 		}
@@ -68,6 +59,44 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// applyMigration runs m on conn unless schema_migrations records it, and records it; in one
+// transaction where the dialect's schema statements are transactional.
+func (db *DB) applyMigration(ctx context.Context, conn *sql.Conn, m migration) (applied bool, err error) {
+	var q interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	} = conn
+	if db.d.transactionalDDL {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return false, err
+		}
+		defer tx.Rollback()
+		q = tx
+		defer func() {
+			if err == nil {
+				err = tx.Commit()
+				applied = applied && err == nil
+			}
+		}()
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	for i, s := range m.stmts {
+		if _, err := q.ExecContext(ctx, s); err != nil {
+			return false, fmt.Errorf("statement %d: %w", i+1, err)
+		}
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+		m.version, m.name, ms(time.Now()))
+	return err == nil, err
 }
 
 // loadMigrations reads and orders the migrations of one dialect.

@@ -1,6 +1,7 @@
 // Package sqlstore implements the store interfaces of package plop on a relational database:
-// SQLite (the embedded default, through the pure-Go modernc.org/sqlite driver) today, and
-// MySQL/MariaDB behind the same SQL through a small dialect seam.
+// SQLite (the embedded default, through the pure-Go modernc.org/sqlite driver) and
+// MySQL/MariaDB (through github.com/go-sql-driver/mysql, for several nodes sharing one
+// database) behind the same SQL and a small dialect seam.
 //
 // One set of queries serves every dialect: plain ? placeholders, no RETURNING, no functions
 // that exist in one database only. What differs (upserts, "insert or ignore", error codes,
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"strings"
 	"time"
@@ -25,32 +27,41 @@ import (
 // On SQLite it holds two pools: a writer with exactly one connection (SQLite allows one
 // writer at a time; queuing in Go is cheaper than spinning on SQLITE_BUSY) whose transactions
 // begin IMMEDIATE, and a pool of read-only connections that WAL lets run beside the writer.
+//
+// On MySQL/MariaDB one pool serves both; see openMySQL for its settings.
 type DB struct {
 	w      *sql.DB // writes and read-modify-write transactions
 	r      *sql.DB // plain reads; the same pool as w on server databases
 	d      *dialect
 	logger *slog.Logger
 	rc, wc stmtCache // prepared hot queries of r and w
+	// migrationConn returns a connection to run migrations on, holding whatever lock keeps
+	// other processes from migrating at the same time, and its release.
+	migrationConn func(ctx context.Context) (*sql.Conn, func(), error)
 }
 
 // Open opens the database named by url and applies the embedded migrations.
 //
 // Accepted forms: "sqlite:///abs/path/plop.db", "sqlite://relative/path.db" and
-// "file:path.db[?params]". The parent directory must exist.
+// "file:path.db[?params]" (the parent directory must exist); and
+// "mysql://user:password@host:port/dbname[?params]" (the database must exist; see
+// parseMySQLURL for the parameters).
 func Open(ctx context.Context, url string, logger *slog.Logger) (*DB, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	var db *DB
+	var err error
 	switch {
 	case strings.HasPrefix(url, "sqlite://"), strings.HasPrefix(url, "file:"):
-		var err error
 		db, err = openSQLite(url)
-		if err != nil {
-			return nil, err
-		}
+	case strings.HasPrefix(url, "mysql://"):
+		db, err = openMySQL(url, logger)
 	default:
-		return nil, fmt.Errorf("open database: unsupported url scheme in %q (want sqlite:// or file:)", redactURL(url))
+		return nil, fmt.Errorf("open database: unsupported url scheme in %q (want sqlite://, file: or mysql://)", redactURL(url))
+	}
+	if err != nil {
+		return nil, err
 	}
 	db.logger = logger
 	if err := db.Ping(ctx); err != nil {
@@ -119,6 +130,13 @@ func openSQLite(url string) (*DB, error) {
 	r.SetConnMaxIdleTime(0)
 	db := &DB{w: w, r: r, d: sqliteDialect}
 	db.rc.pool, db.wc.pool = r, w
+	db.migrationConn = func(ctx context.Context) (*sql.Conn, func(), error) {
+		c, err := w.Conn(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, func() { c.Close() }, nil
+	}
 	return db, nil
 }
 
@@ -176,9 +194,34 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// maxTxAttempts bounds how often inTx runs a transaction that the database rolled back as a
+// deadlock victim.
+const maxTxAttempts = 4
+
 // inTx runs fn in a transaction on the writer and commits it when fn returns nil.
 // Inside fn use only tx: the SQLite writer has one connection.
+//
+// When the database chose the transaction as a deadlock victim (server databases only), inTx
+// runs fn again, up to maxTxAttempts times in all, after a short random pause. fn must
+// therefore set, not accumulate, whatever it writes outside the transaction.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.tryTx(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || !db.d.isRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		db.logger.DebugContext(ctx, "transaction rolled back by the database; retrying", "attempt", attempt, "err", err)
+		pause := time.NewTimer(time.Duration(attempt) * time.Duration(1+rand.IntN(5)) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return err
+		case <-pause.C:
+		}
+	}
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

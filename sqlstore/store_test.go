@@ -11,15 +11,43 @@ import (
 	"time"
 
 	"github.com/plop-chat/plop"
+	"github.com/plop-chat/plop/sqlstore/sqlstoretest"
 )
 
-// forEachDB runs body once per supported database, each on a fresh empty database.
-// Today that is SQLite only; server databases join here when their dialect lands.
+// forEachDB runs body once per supported database, each on a fresh empty database: SQLite,
+// and MySQL/MariaDB on the test server (see sqlstoretest; skipped when it does not answer,
+// unless PLOP_TEST_REQUIRE_SERVICES=1).
 func forEachDB(t *testing.T, body func(t *testing.T, db *DB)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
 		body(t, mustOpenSQLite(t))
 	})
+	t.Run("mysql", func(t *testing.T) {
+		body(t, mustOpenMySQL(t))
+	})
+}
+
+// dbOpeners open a fresh database of each dialect, for benchmarks.
+var dbOpeners = []struct {
+	name string
+	open func(tb testing.TB) *DB
+}{{"sqlite", mustOpenSQLite}, {"mysql", mustOpenMySQL}}
+
+// mustOpenMySQL opens a fresh database on the MySQL/MariaDB test server.
+func mustOpenMySQL(tb testing.TB) *DB {
+	tb.Helper()
+	return mustOpenURL(tb, sqlstoretest.MySQLURL(tb))
+}
+
+// mustOpenURL opens url and closes it when tb ends.
+func mustOpenURL(tb testing.TB, url string) *DB {
+	tb.Helper()
+	db, err := Open(context.Background(), url, quietLogger())
+	if err != nil {
+		tb.Fatalf("open %s: %v", redactURL(url), err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
 }
 
 // mustOpenSQLite opens a fresh SQLite database in a temporary directory.
