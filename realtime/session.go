@@ -76,7 +76,18 @@ func (ss *session) attach(ws *gws.Conn) {
 	ss.born = now
 	ss.lastRead.Store(now)
 	ss.lastWrite.Store(now)
-	ss.dec = stomp.NewDecoder(stomp.Limits{MaxFrameSize: ss.srv.opt.MaxFrameSize})
+}
+
+// decoder returns the session's decoder, making one when the session has none: a decoder
+// is dropped whenever it holds no partial frame, so that an idle session keeps no buffers.
+func (ss *session) decoder() *stomp.Decoder {
+	if ss.dec == nil {
+		ss.dec = stomp.NewDecoder(stomp.Limits{MaxFrameSize: ss.srv.opt.MaxFrameSize})
+		if ss.version != "" {
+			ss.dec.SetVersion(ss.version)
+		}
+	}
+	return ss.dec
 }
 
 // The session is also the gws SessionStorage of its connection, so that the event handlers
@@ -129,19 +140,23 @@ func (s *Server) OnMessage(ws *gws.Conn, msg *gws.Message) {
 		}
 	}()
 	// A failed Write is reported by Next after the frames that came before the bad bytes.
-	_ = ss.dec.Write(msg.Bytes())
+	dec := ss.decoder()
+	_ = dec.Write(msg.Bytes())
 	msg.Close()
 	for ss.state.Load() != stateClosing {
-		f, err := ss.dec.Next()
+		f, err := dec.Next()
 		if err != nil {
 			ss.protocolError(err)
 			return
 		}
 		if f == nil {
-			return
+			break
 		}
 		s.met.framesIn.Inc()
 		ss.handle(f)
+	}
+	if dec.Buffered() == 0 {
+		ss.dec = nil
 	}
 }
 

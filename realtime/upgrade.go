@@ -2,6 +2,8 @@ package realtime
 
 import (
 	"bufio"
+	"bytes"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -73,12 +75,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot upgrade this connection", http.StatusInternalServerError)
 		return
 	}
-	br := brw.Reader
-	if br.Buffered() == 0 {
-		// The server's 4 KiB reader would be kept for the connection's life: take a small one.
-		br = bufio.NewReaderSize(nc, readBufferSize)
+	// The server's 4 KiB reader would be kept for the connection's life: take a small one,
+	// fed first with whatever the client sent ahead of the handshake's answer.
+	var src io.Reader = nc
+	if n := brw.Reader.Buffered(); n > 0 {
+		ahead, _ := brw.Reader.Peek(n)
+		src = io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), nc)
 	}
-	ws, err := up.UpgradeFromConn(nc, br, r)
+	ws, err := up.UpgradeFromConn(nc, bufio.NewReaderSize(src, readBufferSize), r)
 	if err != nil {
 		s.log.Debug("websocket: upgrade", "err", err, "remote", r.RemoteAddr)
 		return

@@ -1,0 +1,204 @@
+package realtime_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plop-chat/plop/realtime"
+)
+
+// The idle-memory test opens its sessions from a child process (this test binary run as a
+// client), so that only the server's memory is in this process when it is measured.
+const (
+	envIdleURL    = "PLOP_IDLE_CLIENT_URL"
+	envIdleTokens = "PLOP_IDLE_CLIENT_TOKENS"
+)
+
+// TestIdleSessionMemory holds PLOP_IDLE_SESSIONS (default 2,000) idle sessions on one node,
+// each CONNECTed as a real user and subscribed to its personal queue, and checks that they
+// cost at most 12 KiB of server memory each (Go heap in use plus goroutine stacks).
+func TestIdleSessionMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens thousands of connections")
+	}
+	sessions := 2000
+	if v := os.Getenv("PLOP_IDLE_SESSIONS"); v != "" {
+		var err error
+		if sessions, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("PLOP_IDLE_SESSIONS: %v", err)
+		}
+	}
+	n := startNode(t, realtime.Options{})
+	const users = 100
+	tokens := make([]string, users)
+	for i := range tokens {
+		tokens[i] = n.newUser(t, fmt.Sprintf("User%d", i)).Token
+	}
+	tokenFile := t.TempDir() + "/tokens"
+	if err := os.WriteFile(tokenFile, []byte(strings.Join(tokens, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	before := serverMemory()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$", "-test.v")
+	cmd.Env = append(os.Environ(), envIdleURL+"="+n.WSURL, envIdleTokens+"="+tokenFile, "PLOP_IDLE_SESSIONS="+strconv.Itoa(sessions))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+	}()
+	out := bufio.NewScanner(stdout)
+	ready := false
+	for out.Scan() {
+		if strings.HasPrefix(out.Text(), "READY") {
+			ready = true
+			break
+		}
+	}
+	if !ready {
+		t.Fatalf("the client process did not get its %d sessions up", sessions)
+	}
+	if got := counter(t, n, "plop_ws_connections"); got != float64(sessions) {
+		t.Fatalf("%v connections open, want %d", got, sessions)
+	}
+	after := serverMemory()
+	if path := os.Getenv("PLOP_IDLE_HEAP_PROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
+	per := func(a, b uint64) float64 { return float64(int64(a)-int64(b)) / float64(sessions) / 1024 }
+	heap, stack := per(after.heap, before.heap), per(after.stack, before.stack)
+	t.Logf("%d idle sessions up in %v: %.2f KiB heap + %.2f KiB stack = %.2f KiB per session (%d goroutines; Sys grew %.2f KiB per session)",
+		sessions, time.Since(start).Round(time.Millisecond), heap, stack, heap+stack, after.goroutines, per(after.sys, before.sys))
+	if heap+stack > 12 {
+		t.Errorf("%.2f KiB per idle session, over the 12 KiB budget", heap+stack)
+	}
+}
+
+type memSample struct {
+	heap, stack, sys uint64
+	goroutines       int
+}
+
+// serverMemory returns this process's heap in use and goroutine stacks after letting the
+// collector shrink what it can.
+func serverMemory() memSample {
+	for range 4 {
+		runtime.GC()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return memSample{heap: ms.HeapInuse, stack: ms.StackInuse, sys: ms.Sys, goroutines: runtime.NumGoroutine()}
+}
+
+// TestIdleClientsHelper is the client process of TestIdleSessionMemory; it does nothing
+// when run on its own.
+func TestIdleClientsHelper(t *testing.T) {
+	wsURL := os.Getenv(envIdleURL)
+	if wsURL == "" {
+		t.Skip("run by TestIdleSessionMemory")
+	}
+	raw, err := os.ReadFile(os.Getenv(envIdleTokens))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := strings.Split(string(raw), "\n")
+	sessions, _ := strconv.Atoi(os.Getenv("PLOP_IDLE_SESSIONS"))
+	u, _ := url.Parse(wsURL)
+	conns := make([]net.Conn, 0, sessions)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	const parallel = 32
+	type result struct {
+		nc  net.Conn
+		err error
+	}
+	results := make(chan result, parallel)
+	started := 0
+	for len(conns) < sessions {
+		for started < sessions && started-len(conns) < parallel {
+			go func(tok string) {
+				nc, err := idleSession(u, tok)
+				results <- result{nc, err}
+			}(tokens[started%len(tokens)])
+			started++
+		}
+		r := <-results
+		if r.err != nil {
+			t.Fatalf("session %d: %v", len(conns), r.err)
+		}
+		conns = append(conns, r.nc)
+	}
+	fmt.Println("READY", len(conns))
+	io.Copy(io.Discard, os.Stdin) // hold the sessions until the parent is done
+}
+
+// idleSession opens a WebSocket, CONNECTs with tok and no heart-beats, subscribes to the
+// personal queue and waits for the RECEIPT; then the session is left idle.
+func idleSession(u *url.URL, tok string) (net.Conn, error) {
+	nc, err := net.DialTimeout("tcp", u.Host, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	req := "GET " + u.Path + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp\r\n\r\n"
+	frames := "CONNECT\naccept-version:1.2\nheart-beat:0,0\nAuthorization:Bearer " + tok + "\n\n\x00" +
+		"SUBSCRIBE\nid:q\ndestination:/user/queue/events\nreceipt:ready\n\n\x00"
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := nc.Write(append([]byte(req), maskedText([]byte(frames))...)); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	br := bufio.NewReaderSize(nc, 1024)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		nc.Close()
+		return nil, fmt.Errorf("handshake: %v %v", resp, err)
+	}
+	for seen := 0; seen < 2; {
+		p, err := readPayload(br)
+		if err != nil {
+			nc.Close()
+			return nil, err
+		}
+		if bytes.HasPrefix(p, []byte("ERROR")) {
+			nc.Close()
+			return nil, fmt.Errorf("server said %q", p)
+		}
+		seen += bytes.Count(p, []byte{0})
+	}
+	nc.SetDeadline(time.Time{})
+	return nc, nil
+}
