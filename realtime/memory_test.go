@@ -99,6 +99,10 @@ func TestIdleSessionMemory(t *testing.T) {
 	heap, stack := per(after.heap, before.heap), per(after.stack, before.stack)
 	t.Logf("%d idle sessions up in %v: %.2f KiB heap + %.2f KiB stack = %.2f KiB per session (%d goroutines; Sys grew %.2f KiB per session)",
 		sessions, time.Since(start).Round(time.Millisecond), heap, stack, heap+stack, after.goroutines, per(after.sys, before.sys))
+	if raceEnabled {
+		t.Log("the budget is not checked under the race detector, which doubles stacks")
+		return
+	}
 	if heap+stack > 12 {
 		t.Errorf("%.2f KiB per idle session, over the 12 KiB budget", heap+stack)
 	}
