@@ -162,6 +162,7 @@ func TestSubprotocolOriginAndPlainHTTP(t *testing.T) {
 		t.Errorf("foreign origin: %v %v, want 403", err, r.resp.Status)
 	}
 	dialRaw(t, n.WSURL, rawOptions{origin: "https://chat.example.com"})
+	dialRaw(t, n.WSURL, rawOptions{origin: strings.Replace(n.URL, "http:", "https:", 1)}) // same host
 
 	resp, err := http.Get(n.URL + "/ws")
 	if err != nil {

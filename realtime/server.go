@@ -57,7 +57,8 @@ type Options struct {
 	// that a quick reconnect does not flap. Default 5s.
 	PresenceGrace time.Duration
 	// AllowedOrigins lists the browser origins allowed to open a WebSocket ("*" allows any).
-	// Empty allows any. Requests without an Origin header (native apps) are always allowed.
+	// Empty allows any. Requests without an Origin header (native apps) and from the
+	// server's own origin (same host) are always allowed.
 	AllowedOrigins []string
 	// Registry, when set, receives the connection and frame metrics.
 	Registry *prometheus.Registry

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ func newUpgraders(s *Server, o Options) upgraders {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.originAllowed(r.Header.Get("Origin")) {
+	if !s.originAllowed(r.Header.Get("Origin"), r.Host) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -118,9 +119,13 @@ func offersSTOMP(value string) bool {
 	return false
 }
 
-// originAllowed applies AllowedOrigins; no Origin (a native app) is always allowed.
-func (s *Server) originAllowed(origin string) bool {
+// originAllowed applies AllowedOrigins. No Origin (a native app) and the server's own origin
+// (the embedded web client) are always allowed.
+func (s *Server) originAllowed(origin, host string) bool {
 	if origin == "" || len(s.opt.AllowedOrigins) == 0 {
+		return true
+	}
+	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, host) {
 		return true
 	}
 	for _, o := range s.opt.AllowedOrigins {
