@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -41,6 +42,10 @@ type Client struct {
 // parameters (dial_timeout=2s, pool_size=20, ...) and one of Plop's own, prefix, the key
 // prefix (default DefaultPrefix). A nil logger means slog.Default(). Errors reaching the
 // server wrap plop.ErrUnavailable.
+//
+// The go-redis library logs through one process-wide logger; the first Open sends those
+// lines to logger at debug level, since every failure they describe also comes back as an
+// error to the caller.
 func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Client, error) {
 	if logger == nil {
 		logger = slog.Default()
@@ -78,8 +83,11 @@ func Open(ctx context.Context, rawURL string, logger *slog.Logger) (*Client, err
 		// would only multiply the wait when the server is really gone.
 		opt.MaxRetries = 1
 	}
+	// A refused dial is an answer: do not try again within the same command.
+	opt.DialerRetries = 1
 	// CLIENT SETINFO needs Redis 7.2; older servers answer it with an error.
 	opt.DisableIdentity = true
+	bridgeLogs(logger)
 
 	c := &Client{
 		rdb:       goredis.NewClient(opt),
@@ -117,6 +125,20 @@ func (c *Client) WithPrefix(prefix string) *Client {
 	d := *c
 	d.prefix = prefix
 	return &d
+}
+
+// bridgeOnce guards the installation of the go-redis logger, which is process-wide.
+var bridgeOnce sync.Once
+
+// bridgeLogs sends go-redis's own log lines to logger at debug level.
+func bridgeLogs(logger *slog.Logger) {
+	bridgeOnce.Do(func() { goredis.SetLogger(libraryLogger{logger.With("component", "go-redis")}) })
+}
+
+type libraryLogger struct{ l *slog.Logger }
+
+func (g libraryLogger) Printf(ctx context.Context, format string, v ...any) {
+	g.l.DebugContext(ctx, fmt.Sprintf(format, v...))
 }
 
 // key returns the full name of a key: the prefix followed by parts.

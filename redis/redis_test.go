@@ -3,15 +3,21 @@ package redis
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 )
+
+// quiet discards the logs of the code under test; the tests check behaviour, not logs.
+var quiet = slog.New(slog.DiscardHandler)
 
 // testURL is the Redis the tests use: PLOP_TEST_REDIS_URL, else the local default.
 func testURL() string {
@@ -35,7 +41,7 @@ func mustClientPrefix(tb testing.TB, prefix string) *Client {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	c, err := Open(ctx, testURL(), nil)
+	c, err := Open(ctx, testURL(), quiet)
 	if err != nil {
 		if os.Getenv("PLOP_TEST_REQUIRE_SERVICES") == "1" {
 			tb.Fatalf("Redis is required (PLOP_TEST_REQUIRE_SERVICES=1) but %s does not answer: %v", testURL(), err)
@@ -145,10 +151,75 @@ func (s *privateServer) kill() {
 // openPrivate opens a Client on s.
 func (s *privateServer) open(tb testing.TB) *Client {
 	tb.Helper()
-	c, err := Open(context.Background(), s.url(), nil)
+	c, err := Open(context.Background(), s.url(), quiet)
 	if err != nil {
 		tb.Fatalf("open the private server: %v", err)
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// freezingProxy forwards loopback TCP connections to a target until freeze is called: from
+// then on the connections it already has stay open but carry nothing, as over a network
+// that silently dropped them, while new connections are forwarded normally.
+type freezingProxy struct {
+	l      net.Listener
+	target string
+	mu     sync.Mutex
+	frozen []net.Conn // held so that they stay open
+	conns  []net.Conn
+}
+
+func startFreezingProxy(tb testing.TB, target string) *freezingProxy {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &freezingProxy{l: l, target: target}
+	go p.accept()
+	tb.Cleanup(func() {
+		l.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, c := range append(p.conns, p.frozen...) {
+			c.Close()
+		}
+	})
+	return p
+}
+
+func (p *freezingProxy) addr() string { return p.l.Addr().String() }
+
+func (p *freezingProxy) accept() {
+	for {
+		in, err := p.l.Accept()
+		if err != nil {
+			return
+		}
+		out, err := net.Dial("tcp", p.target)
+		if err != nil {
+			in.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, in, out)
+		p.mu.Unlock()
+		go io.Copy(out, in)
+		go io.Copy(in, out)
+	}
+}
+
+// freeze stops the current connections from carrying data. The copying goroutines end when
+// their ends are closed at cleanup.
+func (p *freezingProxy) freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		// A deadline in the past makes the copies fail without closing the sockets, so
+		// the far ends see silence, not a closed connection.
+		c.SetDeadline(time.Unix(1, 0))
+	}
+	p.frozen = append(p.frozen, p.conns...)
+	p.conns = nil
 }

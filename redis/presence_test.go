@@ -1,0 +1,184 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/plop-chat/plop"
+)
+
+// twoNodes returns two Presences of one cluster, each on its own connection pool.
+func twoNodes(t *testing.T, opts ...PresenceOption) (a, b *Presence) {
+	t.Helper()
+	prefix := mustClient(t).prefix
+	a = NewPresence(mustClientPrefix(t, prefix), "node-a", opts...)
+	b = NewPresence(mustClientPrefix(t, prefix), "node-b", opts...)
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+func mustConnect(tb testing.TB, p *Presence, user, conn string) bool {
+	tb.Helper()
+	came, err := p.Connect(context.Background(), user, conn, time.Now())
+	if err != nil {
+		tb.Fatalf("connect %s/%s: %v", user, conn, err)
+	}
+	return came
+}
+
+func mustDisconnect(tb testing.TB, p *Presence, user, conn string, now time.Time) bool {
+	tb.Helper()
+	went, err := p.Disconnect(context.Background(), user, conn, now)
+	if err != nil {
+		tb.Fatalf("disconnect %s/%s: %v", user, conn, err)
+	}
+	return went
+}
+
+func presenceOf(tb testing.TB, p *Presence, user string) plop.Presence {
+	tb.Helper()
+	got, err := p.Presence(context.Background(), []string{user})
+	if err != nil {
+		tb.Fatalf("presence of %s: %v", user, err)
+	}
+	return got[0]
+}
+
+func online(tb testing.TB, p *Presence, user string) bool {
+	tb.Helper()
+	return presenceOf(tb, p, user).Online
+}
+
+func TestPresenceUserOnTwoNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	u := "user-" + uuid.NewString()
+	if !mustConnect(t, a, u, "c1") {
+		t.Fatal("first connection, on node a: cameOnline = false")
+	}
+	// The same connection id on another node is another connection.
+	if mustConnect(t, b, u, "c1") {
+		t.Fatal("second connection, on node b: cameOnline = true")
+	}
+	if mustDisconnect(t, a, u, "c1", time.Now()) {
+		t.Fatal("leaving node a while connected to node b: wentOffline = true")
+	}
+	for name, p := range map[string]*Presence{"a": a, "b": b} {
+		if !online(t, p, u) {
+			t.Fatalf("node %s sees the user offline while node b holds a connection", name)
+		}
+	}
+	left := plop.UTC(time.Now())
+	if !mustDisconnect(t, b, u, "c1", left) {
+		t.Fatal("leaving the last node: wentOffline = false")
+	}
+	for name, p := range map[string]*Presence{"a": a, "b": b} {
+		got := presenceOf(t, p, u)
+		if got.Online || got.LastSeen == nil || !got.LastSeen.Equal(left) {
+			t.Fatalf("node %s sees %+v, want offline, last seen %v", name, got, left)
+		}
+	}
+}
+
+func TestPresenceDeadNodeExpires(t *testing.T) {
+	const ttl = 600 * time.Millisecond
+	a, b := twoNodes(t, PresenceTTL(ttl))
+	onA, onB, onBoth := "a-"+uuid.NewString(), "b-"+uuid.NewString(), "ab-"+uuid.NewString()
+	mustConnect(t, a, onA, "c")
+	mustConnect(t, b, onB, "c")
+	mustConnect(t, a, onBoth, "c")
+	mustConnect(t, b, onBoth, "c")
+
+	// Heartbeats keep live nodes' connections alive well past the TTL. Time is what is
+	// under test here.
+	time.Sleep(3 * ttl)
+	for _, u := range []string{onA, onB, onBoth} {
+		if !online(t, b, u) {
+			t.Fatalf("%s went offline after %v although both nodes are alive", u, 3*ttl)
+		}
+	}
+
+	// Node a dies: no more heartbeats, and no Disconnect.
+	a.Close()
+	died := time.Now()
+	waitFor(t, 5*time.Second, "the dead node's user to go offline", func() bool { return !online(t, b, onA) })
+	if d := time.Since(died); d > ttl+200*time.Millisecond {
+		t.Fatalf("the dead node's user went offline %v after its last heartbeat could have been sent, want within the TTL %v", d, ttl)
+	}
+	// They were last seen at the dead node's last heartbeat.
+	got := presenceOf(t, b, onA)
+	if got.LastSeen == nil || got.LastSeen.Before(died.Add(-ttl/3-100*time.Millisecond)) || got.LastSeen.After(died.Add(100*time.Millisecond)) {
+		t.Fatalf("last_seen of the dead node's user = %v, want about %v (its last heartbeat)", got.LastSeen, died)
+	}
+	if !online(t, b, onB) || !online(t, b, onBoth) {
+		t.Fatal("users with a connection on the live node went offline with the other node")
+	}
+
+	// The user connected on both is offline as soon as their live connection closes, and
+	// that is reported.
+	if !mustDisconnect(t, b, onBoth, "c", time.Now()) {
+		t.Fatal("closing the last live connection (the other one died with its node): wentOffline = false")
+	}
+	// Coming back on the live node is coming online.
+	if !mustConnect(t, b, onA, "c2") {
+		t.Fatal("the dead node's user connecting to the live node: cameOnline = false")
+	}
+}
+
+func TestPresenceHeartbeatRestoresLostConnections(t *testing.T) {
+	c := mustClient(t)
+	p := NewPresence(c, "node", PresenceTTL(300*time.Millisecond))
+	t.Cleanup(func() { p.Close() })
+	u := "user-" + uuid.NewString()
+	mustConnect(t, p, u, "c")
+	// Redis lost its data (it restarted without persistence).
+	if err := c.rdb.Del(context.Background(), p.keys(u)...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if online(t, p, u) {
+		t.Fatal("online right after the keys were deleted")
+	}
+	waitFor(t, 5*time.Second, "the heartbeat to write the live connection back", func() bool { return online(t, p, u) })
+	// A closed connection is not brought back.
+	mustDisconnect(t, p, u, "c", time.Now())
+	if n := p.local(); n != 0 {
+		t.Fatalf("%d local connections after the only one closed", n)
+	}
+	time.Sleep(300 * time.Millisecond) // three heartbeats
+	if online(t, p, u) {
+		t.Fatal("a heartbeat brought back a closed connection")
+	}
+}
+
+func TestPresenceUnavailable(t *testing.T) {
+	srv := startPrivateServer(t)
+	p := NewPresence(srv.open(t), "node")
+	t.Cleanup(func() { p.Close() })
+	ctx := context.Background()
+	if _, err := p.Connect(ctx, "u", "c1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv.kill()
+	if _, err := p.Connect(ctx, "u", "c2", time.Now()); !errors.Is(err, plop.ErrUnavailable) {
+		t.Fatalf("connect with Redis down: err = %v, want one wrapping ErrUnavailable", err)
+	}
+	if _, err := p.Presence(ctx, []string{"u"}); !errors.Is(err, plop.ErrUnavailable) {
+		t.Fatalf("presence with Redis down: err = %v, want one wrapping ErrUnavailable", err)
+	}
+	if _, err := p.Disconnect(ctx, "u", "c1", time.Now()); !errors.Is(err, plop.ErrUnavailable) {
+		t.Fatalf("disconnect with Redis down: err = %v, want one wrapping ErrUnavailable", err)
+	}
+	// The connection is forgotten here all the same, so it will not be kept alive.
+	if n := p.local(); n != 0 {
+		t.Fatalf("%d local connections after a failed disconnect, want 0", n)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
