@@ -1,0 +1,88 @@
+package scaleout
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/plop-chat/plop/client"
+)
+
+// TestNodeKilledDuringTraffic kills one of three nodes with SIGKILL while three senders
+// send to a group at a steady pace and three receivers follow it. The clients of the dead
+// node reconnect through nginx to the others and fill the gap from history; in the end
+// every acknowledged message is stored exactly once and every receiver has every message
+// exactly once.
+func TestNodeKilledDuringTraffic(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+
+	var senders, receivers []*user
+	for i := range 3 {
+		senders = append(senders, c.signup(t, fmt.Sprintf("Sender%d", i+1)))
+		receivers = append(receivers, c.signup(t, fmt.Sprintf("Receiver%d", i+1)))
+	}
+	owner := senders[0]
+	var members []string
+	for _, u := range append(senders[1:], receivers...) {
+		c.befriend(t, owner, u)
+		members = append(members, u.ID)
+	}
+	room, err := owner.API.CreateGroupRoom(ctx, "Steady traffic", members...)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Sender i and receiver i start on node i; node 1 (index 0) is the one that dies.
+	const perSender = 150
+	tr := &traffic{}
+	var sconns, rconns []*client.STOMPConn
+	for i := range 3 {
+		sconns = append(sconns, c.dialOn(t, senders[i], i))
+		rconns = append(rconns, c.dialOn(t, receivers[i], i))
+		tr.senders = append(tr.senders, newSender(c, senders[i], room.ID, 15*time.Millisecond, perSender))
+		tr.receivers = append(tr.receivers, newReceiver(c, receivers[i], room.ID))
+	}
+	tr.start(ctx, sconns, rconns)
+
+	waitFor(t, 30*time.Second, "traffic under way", nil, func() error {
+		if n := tr.acked(); n < 60 {
+			return fmt.Errorf("%d acknowledged", n)
+		}
+		return nil
+	})
+	victim := c.nodes[0]
+	before := tr.acked()
+	victim.proc.kill()
+	t.Logf("killed %s with SIGKILL after %d acknowledged messages", victim.id, before)
+
+	tr.finish(t, func() bool {
+		for _, s := range tr.senders {
+			if s.acked.Load() < perSender {
+				return false
+			}
+		}
+		return true
+	})
+	if tr.acked() <= before {
+		t.Fatalf("no message was acknowledged after the kill")
+	}
+	// The dead node's clients came back through nginx; the others never left.
+	for i, s := range tr.senders {
+		if got := s.reconnects.Load(); (i == 0) != (got > 0) {
+			t.Errorf("sender %s reconnected %d times; only the dead node's clients should", s.u.Name, got)
+		}
+	}
+	for i, r := range tr.receivers {
+		if got := r.reconnects.Load(); (i == 0) != (got > 0) {
+			t.Errorf("receiver %s reconnected %d times; only the dead node's clients should", r.u.Name, got)
+		}
+	}
+	if got := c.alive(); len(got) != 2 {
+		t.Fatalf("nodes alive at the end: %v, want the two survivors", got)
+	}
+	tr.verify(t, owner, room.ID)
+}
