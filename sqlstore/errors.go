@@ -13,6 +13,10 @@ import (
 // fail adds context to err and classifies it: domain errors pass through, outages wrap
 // plop.ErrUnavailable, anything else stays internal. Driver messages (which may quote SQL)
 // never go into a plop.Error, so they never reach clients.
+//
+// A call that ran out of its deadline waited on the database (for a connection, a lock or
+// an answer) and is reported unavailable too; a cancelled call keeps context.Canceled only,
+// as nobody waits for its answer.
 func (db *DB) fail(op string, err error) error {
 	if err == nil {
 		return nil
@@ -21,7 +25,10 @@ func (db *DB) fail(op string, err error) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w: %w", op, plop.ErrUnavailable, err)
+	}
+	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if isClosed(err) || db.d.isUnavailable(err) {

@@ -134,7 +134,9 @@ func (db *DB) AcceptFriendRequest(ctx context.Context, id string, now time.Time)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM friend_requests WHERE id = ?`, id); err != nil {
+		// A concurrent accept on another node deleted it first: not found, as on SQLite.
+		res, err := tx.ExecContext(ctx, `DELETE FROM friend_requests WHERE id = ?`, id)
+		if err := affected(res, err, "friend request"); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, db.d.insertIgnore+` INTO friendships (user_id, friend_id, since) VALUES (?, ?, ?), (?, ?, ?)`,

@@ -93,10 +93,13 @@ func affected(res sql.Result, err error, what string) error {
 // members start with everything before their arrival read. Returns not_found for a missing
 // room.
 func (db *DB) AddMembers(ctx context.Context, roomID string, members []plop.Member, now time.Time) ([]plop.Member, error) {
-	added := []plop.Member{}
+	var added []plop.Member
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		added = []plop.Member{}
+		// Lock the room first (lock order: room, then members); new members start at the
+		// latest committed last_seq.
 		var lastSeq int64
-		err := tx.QueryRowContext(ctx, `SELECT last_seq FROM rooms WHERE id = ?`, roomID).Scan(&lastSeq)
+		err := tx.QueryRowContext(ctx, `SELECT last_seq FROM rooms WHERE id = ?`+db.d.forUpdate, roomID).Scan(&lastSeq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("room")
 		}
@@ -138,12 +141,13 @@ func (db *DB) AddMembers(ctx context.Context, roomID string, members []plop.Memb
 // when userID is not a member.
 func (db *DB) RemoveMember(ctx context.Context, roomID, userID string, now time.Time) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM room_members WHERE room_id = ? AND user_id = ?`, roomID, userID)
-		if err := affected(res, err, "member"); err != nil {
+		// The room first, then the member: the lock order of CreateMessage. A missing
+		// member rolls the touch back.
+		if _, err := tx.ExecContext(ctx, `UPDATE rooms SET updated_at = ? WHERE id = ?`, ms(now), roomID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE rooms SET updated_at = ? WHERE id = ?`, ms(now), roomID)
-		return err
+		res, err := tx.ExecContext(ctx, `DELETE FROM room_members WHERE room_id = ? AND user_id = ?`, roomID, userID)
+		return affected(res, err, "member")
 	})
 	return db.fail("remove member", err)
 }
@@ -154,13 +158,19 @@ func (db *DB) RemoveMember(ctx context.Context, roomID, userID string, now time.
 func (db *DB) MarkRead(ctx context.Context, roomID, userID string, seq int64) (int64, error) {
 	var ptr int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var lastSeq int64
-		err := tx.QueryRowContext(ctx, `SELECT m.last_read_seq, r.last_seq FROM room_members m JOIN rooms r ON r.id = m.room_id
-			WHERE m.room_id = ? AND m.user_id = ?`, roomID, userID).Scan(&ptr, &lastSeq)
+		// Lock the member row only: two nodes moving one pointer take turns, while the
+		// room row stays free for senders (its last_seq may be a moment old; that bound is
+		// still a seq that exists).
+		err := tx.QueryRowContext(ctx, `SELECT last_read_seq FROM room_members WHERE room_id = ? AND user_id = ?`+db.d.forUpdate,
+			roomID, userID).Scan(&ptr)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("member")
 		}
 		if err != nil {
+			return err
+		}
+		var lastSeq int64
+		if err := tx.QueryRowContext(ctx, `SELECT last_seq FROM rooms WHERE id = ?`, roomID).Scan(&lastSeq); err != nil {
 			return err
 		}
 		target := min(seq, lastSeq)

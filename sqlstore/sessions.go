@@ -57,8 +57,9 @@ func tokenSession(ctx context.Context, tx *sql.Tx, hash string) (s plop.Session,
 // plop.ErrRefreshTokenReused.
 func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash string, expires, now time.Time) (plop.Session, error) {
 	var s plop.Session
-	reused := false
+	var reused bool
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		reused = false
 		var tokenExpires int64
 		var spent bool
 		var err error
