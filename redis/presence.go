@@ -135,7 +135,8 @@ func (p *Presence) shard(user string) *presenceShard {
 
 // Connect records connID as a live connection of userID on this node and reports whether
 // the user had no live connection on any node before. Connecting the same connID twice
-// counts it once. An unreachable Redis is an error wrapping plop.ErrUnavailable.
+// counts it once. now is not needed: liveness follows the Redis server's clock. An
+// unreachable Redis is an error wrapping plop.ErrUnavailable.
 func (p *Presence) Connect(ctx context.Context, userID, connID string, now time.Time) (bool, error) {
 	member := p.instance + connID
 	sh := p.shard(userID)
