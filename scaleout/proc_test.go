@@ -32,13 +32,20 @@ type proc struct {
 // process is killed in tb.Cleanup, and the tail of its log is printed when the test failed.
 func startProc(tb testing.TB, name, logPath string, env []string, bin string, args ...string) *proc {
 	tb.Helper()
+	return startProcFor(tb, tb, name, logPath, env, bin, args...)
+}
+
+// startProcFor is startProc for a process that outlives the (sub)test tb that starts it:
+// it is killed when owner ends.
+func startProcFor(tb, owner testing.TB, name, logPath string, env []string, bin string, args ...string) *proc {
+	tb.Helper()
 	p, err := spawn(name, logPath, env, bin, args...)
 	if err != nil {
 		tb.Fatalf("start %s: %v", name, err)
 	}
-	tb.Cleanup(func() {
+	owner.Cleanup(func() {
 		p.kill()
-		if tb.Failed() {
+		if owner.Failed() {
 			lines := 40
 			if !strings.HasPrefix(p.name, "node") {
 				lines = 12

@@ -65,6 +65,7 @@ func plopBinary(tb testing.TB) string {
 // redisServer is a private redis-server without persistence: a restart loses every key, as
 // a real outage of a cache-configured Redis would.
 type redisServer struct {
+	owner    testing.TB // the test the server lives as long as
 	bin, dir string
 	port     int
 	proc     *proc
@@ -74,9 +75,10 @@ type redisServer struct {
 func startRedis(tb testing.TB, dir string) *redisServer {
 	tb.Helper()
 	r := &redisServer{
-		bin:  requireTool(tb, "the shared broker, presence and limits", "redis-server"),
-		dir:  filepath.Join(dir, "redis"),
-		port: freePort(tb),
+		owner: tb,
+		bin:   requireTool(tb, "the shared broker, presence and limits", "redis-server"),
+		dir:   filepath.Join(dir, "redis"),
+		port:  freePort(tb),
 	}
 	if err := os.MkdirAll(r.dir, 0o700); err != nil {
 		tb.Fatal(err)
@@ -88,11 +90,12 @@ func startRedis(tb testing.TB, dir string) *redisServer {
 // URL is the PLOP_REDIS_URL of the server.
 func (r *redisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
 
-// start runs the server on its port and waits until it answers PING.
+// start runs the server on its port and waits until it answers PING. tb may be a subtest
+// of the owner: the server still lives as long as the owner.
 func (r *redisServer) start(tb testing.TB) {
 	tb.Helper()
 	r.starts++
-	r.proc = startProc(tb, fmt.Sprintf("redis#%d", r.starts), filepath.Join(r.dir, "redis.log"), childEnv(), r.bin,
+	r.proc = startProcFor(tb, r.owner, fmt.Sprintf("redis#%d", r.starts), filepath.Join(r.dir, "redis.log"), childEnv(), r.bin,
 		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", r.dir, "--protected-mode", "no")
 	waitFor(tb, 10*time.Second, "redis-server answering PING", r.proc, r.ping)
@@ -123,6 +126,7 @@ func (r *redisServer) ping() error {
 
 // mariaDB is a private MariaDB server listening on a loopback port, root without password.
 type mariaDB struct {
+	owner            testing.TB // the test the server lives as long as
 	bin, client, dir string
 	port             int
 	proc             *proc
@@ -172,6 +176,7 @@ func dbTemplate(tb testing.TB) string {
 func startMariaDB(tb testing.TB, dir string) *mariaDB {
 	tb.Helper()
 	m := &mariaDB{
+		owner:  tb,
 		bin:    requireTool(tb, "a private MariaDB", "mariadbd", "mysqld"),
 		client: requireTool(tb, "a private MariaDB", "mariadb", "mysql"),
 		dir:    filepath.Join(dir, "mariadb"),
@@ -208,7 +213,7 @@ func (m *mariaDB) start(tb testing.TB) {
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
 	}
-	m.proc = startProc(tb, fmt.Sprintf("mariadb#%d", m.starts), filepath.Join(m.dir, "mariadb.log"), childEnv(), m.bin, args...)
+	m.proc = startProcFor(tb, m.owner, fmt.Sprintf("mariadb#%d", m.starts), filepath.Join(m.dir, "mariadb.log"), childEnv(), m.bin, args...)
 	waitFor(tb, 60*time.Second, "MariaDB answering", m.proc, func() error {
 		out, err := m.sql("SELECT 1")
 		if err != nil {
