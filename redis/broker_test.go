@@ -41,6 +41,13 @@ func (in *inbox) len() int {
 	return len(in.events)
 }
 
+// currentFeed returns b's feed, nil when it has no subscriber.
+func currentFeed(b *Broker) *feed {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.feed
+}
+
 func mustSubscribe(tb testing.TB, ctx context.Context, b *Broker) *inbox {
 	tb.Helper()
 	in := &inbox{}
@@ -86,9 +93,7 @@ func TestBrokerFeedEndsWithItsLastSubscriber(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(t.Context())
 	mustSubscribe(t, ctx1, b)
 	mustSubscribe(t, ctx2, b)
-	b.mu.Lock()
-	f := b.feed
-	b.mu.Unlock()
+	f := currentFeed(b)
 
 	cancel1()
 	if err := b.Publish(t.Context(), plop.Event{Type: "probe"}); err != nil {
@@ -106,10 +111,7 @@ func TestBrokerFeedEndsWithItsLastSubscriber(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the feed goroutine still runs after every subscriber left")
 	}
-	b.mu.Lock()
-	left := b.feed
-	b.mu.Unlock()
-	if left != nil {
+	if currentFeed(b) != nil {
 		t.Fatal("the Broker still holds the stopped feed")
 	}
 
@@ -159,7 +161,7 @@ func TestBrokerSurvivesRedisRestart(t *testing.T) {
 		t.Fatalf("publish with Redis down took %v, want a fast failure", d)
 	}
 	waitFor(t, 5*time.Second, "the feed to notice the lost connection", func() bool {
-		return !b.feed.up.Load()
+		return !currentFeed(b).up.Load()
 	})
 	if err := b.Subscribe(t.Context(), func(plop.Event) {}); !errors.Is(err, plop.ErrUnavailable) {
 		t.Fatalf("subscribe while disconnected: err = %v, want one wrapping ErrUnavailable", err)
@@ -183,7 +185,7 @@ func TestBrokerSurvivesRedisRestart(t *testing.T) {
 		}
 		return false
 	})
-	if !b.feed.up.Load() {
+	if !currentFeed(b).up.Load() {
 		t.Fatal("the feed delivers again but does not say it is up")
 	}
 	// And new subscribers are welcome again.

@@ -1,8 +1,15 @@
 package redis
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -181,4 +188,81 @@ func TestPresenceUnavailable(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
+}
+
+// TestPresenceKilledNode runs a node in a child process, connects a user there and kills
+// the process with SIGKILL: the user must go offline, as seen from this node, within the
+// TTL of the child's last heartbeat.
+func TestPresenceKilledNode(t *testing.T) {
+	if os.Getenv("PLOP_TEST_PRESENCE_CHILD") != "" {
+		runPresenceChild(t)
+		return
+	}
+	const ttl = 600 * time.Millisecond
+	c := mustClient(t)
+	here := NewPresence(c, "survivor", PresenceTTL(ttl))
+	t.Cleanup(func() { here.Close() })
+	u := "user-" + uuid.NewString()
+
+	child := exec.Command(os.Args[0], "-test.run=^TestPresenceKilledNode$", "-test.count=1")
+	child.Env = append(os.Environ(), "PLOP_TEST_PRESENCE_CHILD="+c.prefix+" "+u)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+	ready := make(chan error, 1)
+	go func() {
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err == nil && strings.TrimSpace(line) != "connected" {
+			err = fmt.Errorf("child said %q", line)
+		}
+		ready <- err
+		io.Copy(io.Discard, out)
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatalf("child node: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("child node did not connect the user")
+	}
+	if !online(t, here, u) {
+		t.Fatal("the user connected on the child node is not online here")
+	}
+	time.Sleep(2 * ttl) // the child's heartbeats keep the user online meanwhile
+	if !online(t, here, u) {
+		t.Fatal("the user went offline while the child node was alive")
+	}
+
+	child.Process.Signal(syscall.SIGKILL)
+	killed := time.Now()
+	waitFor(t, 5*time.Second, "the killed node's user to go offline", func() bool { return !online(t, here, u) })
+	if d := time.Since(killed); d > ttl+200*time.Millisecond {
+		t.Fatalf("the user went offline %v after the kill, want within the TTL %v", d, ttl)
+	}
+	if got := presenceOf(t, here, u); got.LastSeen == nil || got.LastSeen.After(killed) || got.LastSeen.Before(killed.Add(-ttl)) {
+		t.Fatalf("last_seen = %v, want the child's last heartbeat, shortly before %v", got.LastSeen, killed)
+	}
+}
+
+// runPresenceChild is the child node of TestPresenceKilledNode: it connects the user, says
+// so on stdout and waits to be killed.
+func runPresenceChild(t *testing.T) {
+	prefix, user, _ := strings.Cut(os.Getenv("PLOP_TEST_PRESENCE_CHILD"), " ")
+	c, err := Open(context.Background(), testURL(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPresence(c.WithPrefix(prefix), "doomed", PresenceTTL(600*time.Millisecond))
+	if _, err := p.Connect(context.Background(), user, "c", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("connected")
+	time.Sleep(time.Minute) // killed long before
+	t.Fatal("the child node was not killed")
 }
