@@ -137,7 +137,7 @@ type Server struct {
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
-	started  bool
+	started  atomic.Bool
 	closed   atomic.Bool
 	stopRun  context.CancelFunc // stops the hub workers, the sweeper and the broker subscription
 	sessions sync.WaitGroup     // read loops and writers
@@ -178,7 +178,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.closed.Load() {
 		return errors.New("realtime: Start after Close")
 	}
-	if s.started {
+	if s.started.Load() {
 		return errors.New("realtime: started twice")
 	}
 	run, stop := context.WithCancel(ctx)
@@ -193,7 +193,8 @@ func (s *Server) Start(ctx context.Context) error {
 		defer s.workers.Done()
 		s.sweep(run)
 	}()
-	s.started, s.stopRun = true, stop
+	s.stopRun = stop
+	s.started.Store(true)
 	return nil
 }
 

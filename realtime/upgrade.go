@@ -55,8 +55,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	if s.closed.Load() {
-		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+	if s.closed.Load() || !s.started.Load() {
+		http.Error(w, "real-time service not running", http.StatusServiceUnavailable)
 		return
 	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
