@@ -10,21 +10,29 @@ import (
 	"github.com/plop-chat/plop"
 )
 
-// benchFriends returns a database and a user with n friends.
-func benchFriends(b *testing.B, n int) (*DB, plop.User) {
+// forEachBenchDB runs body as one sub-benchmark per dialect on a fresh database.
+func forEachBenchDB(b *testing.B, body func(b *testing.B, db *DB)) {
+	for _, o := range dbOpeners {
+		b.Run(o.name, func(b *testing.B) { body(b, o.open(b)) })
+	}
+}
+
+// benchFriends gives the user of db n friends and returns it.
+func benchFriends(b *testing.B, db *DB, n int) plop.User {
 	b.Helper()
-	db := mustOpenSQLite(b)
 	me := mustUser(b, db, "Me")
 	for i := range n {
 		f := mustUser(b, db, fmt.Sprintf("Friend %02d", i))
 		mustFriends(b, db, me.ID, f.ID)
 	}
-	return db, me
+	return me
 }
 
 // BenchmarkFriends measures the friends list of a user with 50 friends, the hottest read.
-func BenchmarkFriends(b *testing.B) {
-	db, me := benchFriends(b, 50)
+func BenchmarkFriends(b *testing.B) { forEachBenchDB(b, benchmarkFriends) }
+
+func benchmarkFriends(b *testing.B, db *DB) {
+	me := benchFriends(b, db, 50)
 	ctx := context.Background()
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
@@ -50,8 +58,9 @@ func BenchmarkFriends(b *testing.B) {
 }
 
 // BenchmarkCreateMessage measures storing one message (one write transaction).
-func BenchmarkCreateMessage(b *testing.B) {
-	db := mustOpenSQLite(b)
+func BenchmarkCreateMessage(b *testing.B) { forEachBenchDB(b, benchmarkCreateMessage) }
+
+func benchmarkCreateMessage(b *testing.B, db *DB) {
 	a, c := mustUser(b, db, "A"), mustUser(b, db, "C")
 	r := mustRoom(b, db, t0, a, c)
 	ctx := context.Background()
@@ -84,8 +93,9 @@ func BenchmarkCreateMessage(b *testing.B) {
 }
 
 // BenchmarkRooms measures one page of 20 rooms with members and last messages.
-func BenchmarkRooms(b *testing.B) {
-	db := mustOpenSQLite(b)
+func BenchmarkRooms(b *testing.B) { forEachBenchDB(b, benchmarkRooms) }
+
+func benchmarkRooms(b *testing.B, db *DB) {
 	me, other := mustUser(b, db, "Me"), mustUser(b, db, "Other")
 	for i := range 20 {
 		r := mustRoom(b, db, t0.Add(time.Duration(i)*time.Second), me, other)

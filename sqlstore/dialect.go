@@ -18,6 +18,11 @@ type dialect struct {
 	// forUpdate ends a SELECT inside a write transaction that must lock the rows it reads
 	// (" FOR UPDATE" on server databases; empty on SQLite, whose one writer is the lock).
 	forUpdate string
+	// nextSeq advances a room's last_seq and sets its updated_at: args updated_at, room id.
+	nextSeq string
+	// nextSeqInResult: nextSeq reports the new last_seq as the result's LastInsertId, so
+	// that CreateMessage needs no SELECT to read it back under the room's lock.
+	nextSeqInResult bool
 	// upsert returns an INSERT of cols into table that, on a conflict on the unique key
 	// keys, updates the columns update to the inserted values.
 	upsert func(table string, cols, keys, update []string) string
@@ -38,6 +43,7 @@ var sqliteDialect = &dialect{
 	name:             "sqlite",
 	insertIgnore:     "INSERT OR IGNORE",
 	transactionalDDL: true,
+	nextSeq:          `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE id = ?`,
 	upsert: func(table string, cols, keys, update []string) string {
 		var b strings.Builder
 		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" +

@@ -14,9 +14,9 @@ import (
 
 var _ plop.MessageStore = (*DB)(nil)
 
-// The statements of CreateMessage, prepared on the writer when the database opens.
+// The statements of CreateMessage, prepared on the writer when the database opens. The
+// statement that takes the next seq is the dialect's (nextSeq).
 const (
-	sqlNextSeq       = `UPDATE rooms SET last_seq = last_seq + 1, updated_at = ? WHERE id = ?`
 	sqlLastSeq       = `SELECT last_seq FROM rooms WHERE id = ?`
 	sqlInsertMessage = `INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id, reply_to_seq, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlSenderRead    = `UPDATE room_members SET last_read_seq = ? WHERE room_id = ? AND user_id = ? AND last_read_seq < ?`
@@ -25,9 +25,11 @@ const (
 	sqlReactionsOf   = `SELECT room_id, seq, user_id, emoji FROM message_reactions WHERE room_id = ? AND seq BETWEEN ? AND ? ORDER BY id`
 )
 
-// hotWrites are prepared on the writer at Open (statements cannot be prepared on the
-// single-connection writer from inside a transaction).
-var hotWrites = []string{sqlNextSeq, sqlLastSeq, sqlInsertMessage, sqlSenderRead, sqlSeqByClientID, sqlMessage, sqlReactionsOf}
+// hotWrites are the statements prepared on the writer at Open (statements cannot be
+// prepared on the single-connection SQLite writer from inside a transaction).
+func (db *DB) hotWrites() []string {
+	return []string{db.d.nextSeq, sqlLastSeq, sqlInsertMessage, sqlSenderRead, sqlSeqByClientID, sqlMessage, sqlReactionsOf}
+}
 
 // messageCols reads a message (msg); see scanMessages.
 const messageCols = `msg.id, msg.room_id, msg.seq, msg.sender_id, msg.body, msg.client_msg_id, msg.reply_to_seq, msg.created_at, msg.edited_at, msg.deleted_at`
@@ -103,29 +105,26 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 		replyTo = *m.ReplyTo
 	}
 	created := plop.UTC(m.CreatedAt)
-	var prev *plop.Message
 	var seq int64
 	err := db.inTx(ctx, func(sqlTx *sql.Tx) error {
 		tx := db.wq(sqlTx)
 		// The UPDATE takes the room's row lock (server databases) or runs on the one writer
-		// (SQLite): concurrent senders get consecutive seqs.
-		res, err := tx.ExecContext(ctx, sqlNextSeq, ms(created), m.RoomID)
+		// (SQLite): concurrent senders get consecutive seqs. Everything after it runs under
+		// that lock, so it is kept to three statements and the commit.
+		res, err := tx.ExecContext(ctx, db.d.nextSeq, ms(created), m.RoomID)
 		if err := affected(res, err, "room"); err != nil {
 			return err
 		}
-		if m.ClientMsgID != "" {
-			p, err := db.messageByClientID(ctx, tx, m)
-			if err == nil {
-				prev = &p
-				return errDuplicate
-			}
-			if plop.ErrorCode(err) != plop.ENotFound {
+		if db.d.nextSeqInResult {
+			seq, err = res.LastInsertId()
+			if err != nil {
 				return err
 			}
-		}
-		if err := tx.QueryRowContext(ctx, sqlLastSeq, m.RoomID).Scan(&seq); err != nil {
+		} else if err := tx.QueryRowContext(ctx, sqlLastSeq, m.RoomID).Scan(&seq); err != nil {
 			return err
 		}
+		// A concurrent send with the same ClientMsgID that passed the check above fails
+		// here on the unique key, and the transaction rolls back with its seq.
 		if _, err := tx.ExecContext(ctx, sqlInsertMessage,
 			m.ID, m.RoomID, seq, m.SenderID, m.Body, clientID, replyTo, ms(created)); err != nil {
 			return err
@@ -134,9 +133,6 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 			seq, m.RoomID, m.SenderID, seq)
 		return err
 	})
-	if prev != nil {
-		return *prev, false, nil
-	}
 	if err != nil && m.ClientMsgID != "" && db.d.isUnique(err) {
 		// A concurrent retry won the race on the idempotency key.
 		if p, e := db.messageByClientID(ctx, db.w, m); e == nil {
@@ -152,9 +148,6 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 	}
 	return stored, true, nil
 }
-
-// errDuplicate rolls back a CreateMessage that found its idempotency key taken.
-var errDuplicate = errors.New("duplicate client message id")
 
 // messageByClientID returns the message m.SenderID sent to m.RoomID with m.ClientMsgID.
 func (db *DB) messageByClientID(ctx context.Context, q querier, m *plop.Message) (plop.Message, error) {

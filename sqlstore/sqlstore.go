@@ -72,7 +72,7 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.wc.warm(ctx, hotWrites...); err != nil {
+	if err := db.wc.warm(ctx, db.hotWrites()...); err != nil {
 		db.Close()
 		return nil, db.fail("prepare statements", err)
 	}
