@@ -34,22 +34,50 @@ func TestIdleSessionMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens thousands of connections")
 	}
-	sessions := 2000
-	if v := os.Getenv("PLOP_IDLE_SESSIONS"); v != "" {
-		var err error
-		if sessions, err = strconv.Atoi(v); err != nil {
-			t.Fatalf("PLOP_IDLE_SESSIONS: %v", err)
-		}
+	heap, stack := measureIdle(t, idleSessions(t))
+	if raceEnabled {
+		t.Log("the budget is not checked under the race detector, which doubles stacks")
+		return
 	}
-	n := startNode(t, realtime.Options{})
+	if heap+stack > 12 {
+		t.Errorf("%.2f KiB per idle session, over the 12 KiB budget", heap+stack)
+	}
+}
+
+// BenchmarkIdleSessionMemory reports the server memory of an idle session, as
+// TestIdleSessionMemory measures it; run it with -benchtime=1x (b.N is not used).
+func BenchmarkIdleSessionMemory(b *testing.B) {
+	heap, stack := measureIdle(b, idleSessions(b))
+	b.ReportMetric(heap, "heap-KiB/session")
+	b.ReportMetric(stack, "stack-KiB/session")
+	b.ReportMetric(heap+stack, "KiB/session")
+}
+
+func idleSessions(tb testing.TB) int {
+	v := os.Getenv("PLOP_IDLE_SESSIONS")
+	if v == "" {
+		return 2000
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		tb.Fatalf("PLOP_IDLE_SESSIONS: %v", err)
+	}
+	return n
+}
+
+// measureIdle opens sessions idle sessions from a child process and returns the growth of
+// this process's heap in use and goroutine stacks, in KiB per session.
+func measureIdle(tb testing.TB, sessions int) (heapKiB, stackKiB float64) {
+	tb.Helper()
+	n := startNode(tb, realtime.Options{})
 	const users = 100
 	tokens := make([]string, users)
 	for i := range tokens {
-		tokens[i] = n.newUser(t, fmt.Sprintf("User%d", i)).Token
+		tokens[i] = n.newUser(tb, fmt.Sprintf("User%d", i)).Token
 	}
-	tokenFile := t.TempDir() + "/tokens"
+	tokenFile := tb.TempDir() + "/tokens"
 	if err := os.WriteFile(tokenFile, []byte(strings.Join(tokens, "\n")), 0o600); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 
 	before := serverMemory()
@@ -57,16 +85,16 @@ func TestIdleSessionMemory(t *testing.T) {
 	cmd.Env = append(os.Environ(), envIdleURL+"="+n.WSURL, envIdleTokens+"="+tokenFile, "PLOP_IDLE_SESSIONS="+strconv.Itoa(sessions))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer func() {
 		stdin.Close()
@@ -81,31 +109,25 @@ func TestIdleSessionMemory(t *testing.T) {
 		}
 	}
 	if !ready {
-		t.Fatalf("the client process did not get its %d sessions up", sessions)
+		tb.Fatalf("the client process did not get its %d sessions up", sessions)
 	}
-	if got := counter(t, n, "plop_ws_connections"); got != float64(sessions) {
-		t.Fatalf("%v connections open, want %d", got, sessions)
+	if got := counter(tb, n, "plop_ws_connections"); got != float64(sessions) {
+		tb.Fatalf("%v connections open, want %d", got, sessions)
 	}
 	after := serverMemory()
 	if path := os.Getenv("PLOP_IDLE_HEAP_PROFILE"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		pprof.Lookup("heap").WriteTo(f, 0)
 		f.Close()
 	}
 	per := func(a, b uint64) float64 { return float64(int64(a)-int64(b)) / float64(sessions) / 1024 }
-	heap, stack := per(after.heap, before.heap), per(after.stack, before.stack)
-	t.Logf("%d idle sessions up in %v: %.2f KiB heap + %.2f KiB stack = %.2f KiB per session (%d goroutines; Sys grew %.2f KiB per session)",
-		sessions, time.Since(start).Round(time.Millisecond), heap, stack, heap+stack, after.goroutines, per(after.sys, before.sys))
-	if raceEnabled {
-		t.Log("the budget is not checked under the race detector, which doubles stacks")
-		return
-	}
-	if heap+stack > 12 {
-		t.Errorf("%.2f KiB per idle session, over the 12 KiB budget", heap+stack)
-	}
+	heapKiB, stackKiB = per(after.heap, before.heap), per(after.stack, before.stack)
+	tb.Logf("%d idle sessions up in %v: %.2f KiB heap + %.2f KiB stack = %.2f KiB per session (%d goroutines; Sys grew %.2f KiB per session)",
+		sessions, time.Since(start).Round(time.Millisecond), heapKiB, stackKiB, heapKiB+stackKiB, after.goroutines, per(after.sys, before.sys))
+	return heapKiB, stackKiB
 }
 
 type memSample struct {
