@@ -2,7 +2,7 @@
 // for a group. They sign up with the e-mailed code, become friends, chat both ways, see
 // typing and "Seen", react, unsend; then Cleo loses her network while the others write, and
 // gets every message exactly once when it comes back.
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, waitFor } from './lib/plop.mjs';
 import { launch, User, DESKTOP, PHONE, waitBubbles, message } from './lib/browser.mjs';
@@ -23,6 +23,24 @@ after(async () => {
   if (browser) await browser.close();
 });
 
+/**
+ * test is node:test's test that, when the body fails, saves a screenshot of every user's
+ * screen to PLOP_ARTIFACTS (default e2e/output) to show what went wrong.
+ */
+function test(name, fn) {
+  nodeTest(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      const dir = process.env.PLOP_ARTIFACTS || new URL('./output', import.meta.url).pathname;
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      await Promise.allSettled([ana, ben, cleo].filter(Boolean).map((u) => u.screenshot(`${dir}/${slug}-${u.name.split(' ')[0]}.png`)));
+      t.diagnostic(`screenshots of the failure are in ${dir}`);
+      throw err;
+    }
+  });
+}
+
 /** openChat clicks the conversation in the list and waits for its composer. */
 async function openChat(user, title) {
   const p = user.page;
@@ -31,6 +49,16 @@ async function openChat(user, title) {
   }
   await p.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${title}`) }).click();
   await p.getByRole('textbox', { name: 'Message' }).waitFor();
+}
+
+/**
+ * expectNamedControls fails when a button, link, text box or check box on screen has no
+ * accessible name, as Chromium's accessibility tree computes it.
+ */
+async function expectNamedControls(page, where) {
+  const tree = await page.locator('body').ariaSnapshot();
+  const unnamed = tree.split('\n').filter((l) => /^\s*- (button|link|textbox|checkbox|searchbox|combobox)\b(?! ")/.test(l));
+  assert.deepEqual(unnamed, [], `controls without a name on ${where}:\n${tree}`);
 }
 
 /** say types text in the composer and presses Enter. */
@@ -49,11 +77,13 @@ test('the sign-in screens', async () => {
   await ben.page.getByRole('heading', { name: 'Create your account' }).waitFor();
   await ben.shot('phone-signup');
   // A wrong password is refused with a message, not an exception.
+  ana.allow(/status of 401/); // the browser logs the refused attempt
   await ana.page.getByLabel('E-mail address').fill('nobody@example.com');
   await ana.page.getByLabel('Password').fill('wrong password');
   await ana.page.getByRole('button', { name: 'Log in' }).click();
   await ana.page.getByRole('alert').filter({ hasText: 'Wrong e-mail address or password' }).waitFor();
-  ana.errors.length = 0; // the browser logs the 401 of that attempt
+  await expectNamedControls(ana.page, 'the log-in screen');
+  await expectNamedControls(ben.page, 'the sign-up screen');
 });
 
 test('three people sign up with the e-mailed code', async () => {
@@ -87,6 +117,8 @@ test('a friend request is sent, seen live and accepted', async () => {
   }
   await a.getByRole('list', { name: 'Friends' }).getByText('Cleo Park').waitFor();
   await ana.shot('desktop-people');
+  await expectNamedControls(ana.page, 'the people screen');
+  await expectNamedControls(ben.page, 'the people screen on a phone');
 });
 
 test('a 1:1 chat both ways with typing, Seen, replies, reactions, edit and unsend', async () => {
@@ -151,6 +183,8 @@ test('a 1:1 chat both ways with typing, Seen, replies, reactions, edit and unsen
   await b.getByText('Ana Lima unsent a message').waitFor();
   await waitBubbles(b, 'Oops, wrong chat', 0, 'Ben');
   await ana.shot('desktop-conversation');
+  await expectNamedControls(ana.page, 'a conversation');
+  await expectNamedControls(ben.page, 'a conversation on a phone');
 });
 
 test('a group of three, and a network cut that loses nothing and doubles nothing', async () => {
@@ -214,6 +248,7 @@ test('a group of three, and a network cut that loses nothing and doubles nothing
   const list = a.getByRole('list', { name: 'Members' });
   for (const name of ['Ana Lima (you)', 'Ben Okafor', 'Cleo Park']) await list.getByText(name).waitFor();
   await ana.shot('desktop-group-info');
+  await expectNamedControls(ana.page, 'the group information');
 });
 
 test('the conversation list and profile', async () => {
@@ -223,6 +258,7 @@ test('the conversation list and profile', async () => {
   await a.getByRole('button', { name: 'Save' }).click();
   await a.getByText('Saved.').waitFor();
   await ana.shot('desktop-profile');
+  await expectNamedControls(ana.page, 'the profile screen');
   await openChat(ben, 'Ana Lima');
   await ben.page.getByRole('button', { name: 'Conversation information' }).click();
   await ben.page.getByText('Packing the picnic basket').waitFor();
@@ -230,6 +266,88 @@ test('the conversation list and profile', async () => {
   await ben.page.getByRole('link', { name: 'Back to chats' }).click();
   await ben.page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^Saturday picnic/ }).waitFor();
   await ben.shot('phone-chats-list');
+});
+
+test('scrolling up loads older messages, each once and in order', async () => {
+  // Ana has written 130 messages to Cleo while Cleo was away.
+  const { room } = await api('POST', '/api/v1/rooms', { token: await ana.token(), body: { type: 'direct', member_ids: [cleo.id] } });
+  const token = await ana.token();
+  const texts = [];
+  for (let i = 1; i <= 130; i++) {
+    const body = `History ${String(i).padStart(3, '0')}`;
+    texts.push(body);
+    await api('POST', `/api/v1/rooms/${room.id}/messages`, { token, body: { body, client_msg_id: `hist-${i}` }, want: 201 });
+  }
+  const c = cleo.page;
+  await c.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: 'Ana Lima, 130 unread' }).waitFor();
+  await openChat(cleo, 'Ana Lima');
+  await waitBubbles(c, 'History 130', 1, 'Cleo');
+  assert.equal(await c.locator('.bubble', { hasText: 'History 001' }).count(), 0, 'the whole history was loaded at once');
+  const historyBox = c.getByRole('log', { name: 'Messages' });
+  await waitFor(async () => {
+    await historyBox.evaluate((el) => { el.scrollTop = 0; });
+    return (await c.locator('.bubble', { hasText: 'History 001' }).count()) === 1;
+  }, { timeoutMs: 20000, intervalMs: 200, what: 'History 001 after scrolling up' });
+  await c.getByText('This is the start of your conversation.').waitFor();
+  const shown = (await c.locator('.history .msg .bubble .text').allInnerTexts()).filter((t) => t.startsWith('History '));
+  assert.deepEqual(shown, texts);
+});
+
+test('a rejected access token is refreshed once, shared by every tab', async () => {
+  const second = await ana.newPage();
+  await second.goto('/');
+  await second.getByRole('heading', { name: 'Chats' }).waitFor();
+  const first = await ana.page.evaluate(() => JSON.parse(localStorage.getItem('plop.session')).refresh_token);
+  // The stored access token goes bad (as after a server key rotation) while it has not expired.
+  await ana.page.evaluate(() => {
+    const s = JSON.parse(localStorage.getItem('plop.session'));
+    s.access_token = `x${s.access_token}`;
+    s.expires_at = Date.now() + 3600 * 1000;
+    localStorage.setItem('plop.session', JSON.stringify(s));
+  });
+  ana.allow(/status of 401/);
+  // Both tabs start at once with the bad token: each REST call gets a 401 and the STOMP
+  // CONNECT an ERROR, and every one of them wants a refresh. Were the refresh token presented
+  // twice, the server would revoke the whole login and both tabs would be signed out.
+  await Promise.all([ana.page.reload(), second.reload()]);
+  for (const p of [ana.page, second]) {
+    await p.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^Saturday picnic/ }).waitFor();
+  }
+  const latest = await ana.page.evaluate(() => JSON.parse(localStorage.getItem('plop.session')));
+  assert.notEqual(latest.refresh_token, first, 'the refresh token was not rotated');
+  // The newest refresh token still works, so the login was never revoked; the app takes it.
+  const again = await second.evaluate(() => import('/js/api.js').then((m) => m.refresh()).then((s) => s.refresh_token));
+  assert.ok(again && again !== latest.refresh_token);
+  // And the real-time connection came back with a good token: a message arrives live.
+  await openChat(ana, 'Saturday picnic');
+  await openChat(ben, 'Saturday picnic');
+  await say(ben, 'Token check');
+  await waitBubbles(ana.page, 'Token check', 1, 'Ana');
+  await second.close();
+});
+
+test('a desktop notification for a new message while the tab is hidden', async () => {
+  const b = ben.page;
+  await ben.context.grantPermissions(['notifications']);
+  // The offer is a button, never a prompt on load.
+  await b.getByRole('link', { name: 'Back to chats' }).click();
+  await b.getByRole('button', { name: 'Turn on desktop notifications' }).click();
+  await b.getByRole('button', { name: 'Turn on desktop notifications' }).waitFor({ state: 'hidden' });
+  // Record notifications instead of showing them, and hide the tab.
+  await b.evaluate(() => {
+    window.shown = [];
+    window.Notification = class {
+      static permission = 'granted';
+      constructor(title, options) { window.shown.push({ title, body: options.body }); }
+      close() {}
+    };
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+  });
+  await openChat(ana, 'Ben Okafor');
+  await say(ana, 'Are you there?');
+  const shown = await waitFor(() => b.evaluate(() => window.shown.length && window.shown), { what: 'a notification on Ben\'s side' });
+  assert.deepEqual(shown, [{ title: 'Ana Lima', body: 'Are you there?' }]);
+  await b.evaluate(() => { delete document.hidden; });
 });
 
 test('no console errors or uncaught exceptions', () => {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -25,6 +26,7 @@ import (
 
 // TestStompJS runs stompjs.test.mjs: @stomp/stompjs over ws against /ws.
 func TestStompJS(t *testing.T) {
+	t.Parallel()
 	node := requireNode(t)
 	srv := servertest.Start(t)
 	runNodeTest(t, node, "stompjs.test.mjs", srv, nil)
@@ -32,6 +34,7 @@ func TestStompJS(t *testing.T) {
 
 // TestBrowser runs browser.test.mjs: two and three users of the web app in Chromium.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	node := requireNode(t)
 	chromium := os.Getenv("PLOP_CHROMIUM")
 	if chromium == "" {
@@ -119,7 +122,9 @@ func runNodeTest(t *testing.T, node, file string, srv *servertest.Server, extraE
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			t.Log(sc.Text())
+			if line := sc.Text(); strings.TrimSpace(line) != "" {
+				t.Log(line)
+			}
 		}
 	}
 	wg.Add(2)

@@ -2,7 +2,7 @@
 // browser context, console error collection, and a network cut of one user.
 import { chromium } from 'playwright-core';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { env, codeFor, uniqueEmail, waitFor } from './plop.mjs';
 
 export const DESKTOP = { width: 1280, height: 800 };
@@ -32,6 +32,7 @@ export class User {
     this.errors = [];
     this.offline = false;
     this.sockets = new Set(); // routed WebSockets, closed by cut()
+    this.allowed = []; // console errors a test expects: { re, until }
   }
 
   async open() {
@@ -56,21 +57,33 @@ export class User {
       ws.onClose(() => this.sockets.delete(pair));
       server.onClose(() => this.sockets.delete(pair));
     });
-    this.page = await this.context.newPage();
-    this.page.on('console', (msg) => {
+    this.page = await this.newPage();
+    return this;
+  }
+
+  /** newPage opens another tab of this user, watched for errors like the first. */
+  async newPage() {
+    const page = await this.context.newPage();
+    page.on('console', (msg) => {
       if (msg.type() !== 'error') return;
       const text = msg.text();
       if (this.offline || this.expected(text)) return;
       this.errors.push(`console: ${text}`);
     });
-    this.page.on('pageerror', (err) => this.errors.push(`exception: ${err.message}`));
-    return this;
+    page.on('pageerror', (err) => this.errors.push(`exception: ${err.message}`));
+    return page;
   }
 
-  // expected tells console errors that a browser prints about network failures which the app
-  // handles (a reconnect races the network coming back).
+  /** allow lets console errors matching re pass for the next ms milliseconds. */
+  allow(re, ms = 10000) {
+    this.allowed.push({ re, until: Date.now() + ms });
+  }
+
+  // expected tells console errors that the browser prints about failures the app handles:
+  // network errors right after a cut (a reconnect races the network coming back) and any
+  // that a test allowed.
   expected(text) {
-    return this.allowUntil > Date.now() && /net::ERR_|WebSocket connection to/.test(text);
+    return this.allowed.some(({ re, until }) => until > Date.now() && re.test(text));
   }
 
   /** signUp creates the account through the sign-up and code screens. */
@@ -110,7 +123,7 @@ export class User {
 
   /** restore brings the network back. */
   async restore() {
-    this.allowUntil = Date.now() + 5000;
+    this.allow(/net::ERR_|WebSocket connection to/, 5000);
     this.offline = false;
     await this.context.setOffline(false);
   }
@@ -123,6 +136,12 @@ export class User {
     // Let transitions and the typing dots settle into a still picture.
     await this.page.waitForTimeout(250);
     await this.page.screenshot({ path: join(dir, `${name}.png`) });
+  }
+
+  /** screenshot saves the user's screen to path. */
+  async screenshot(path) {
+    await mkdir(dirname(path), { recursive: true });
+    await this.page.screenshot({ path });
   }
 
   async close() {

@@ -104,19 +104,19 @@ async function raw(method, path, { body, token, headers = {}, signal } = {}) {
 let refreshing = null;
 
 /**
- * refresh trades the refresh token for new tokens. Calls in this tab share one request, and
- * the Web Locks API keeps other tabs from presenting the same refresh token: a spent token
- * would revoke the whole login. Inside the lock a tab first checks whether another tab has
- * refreshed already.
+ * refresh trades the refresh token for new tokens, because the access token `stale` was
+ * refused or is about to expire. Calls in this tab share one request, and the Web Locks API
+ * keeps other tabs from presenting the same refresh token: a spent token would revoke the
+ * whole login. Inside the lock a tab first checks whether another tab (or an earlier call)
+ * has already replaced `stale`, and then takes those tokens instead.
  */
-export function refresh() {
+export function refresh(stale = session && session.access_token) {
   if (!refreshing) {
-    const spent = session && session.refresh_token;
     const run = async () => {
       const latest = load();
       if (!latest) throw new ApiError(401, 'unauthenticated', 'Signed out');
-      if (latest.refresh_token !== spent && latest.expires_at > Date.now()) {
-        session = latest; // another tab did it
+      if (latest.access_token !== stale && latest.expires_at > Date.now()) {
+        session = latest; // someone else did it
         return latest;
       }
       try {
@@ -151,7 +151,7 @@ export async function call(method, path, opts = {}) {
     return await raw(method, path, { ...opts, token });
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401 || !session) throw err;
-    await refresh();
+    await refresh(token);
     return raw(method, path, { ...opts, token: session.access_token });
   }
 }

@@ -9,6 +9,7 @@ let client = null;
 let handlers = null;
 let hadConnection = false;
 let tokenRejected = false;
+let usedToken = ''; // the access token of the last CONNECT
 
 /**
  * start opens the connection. h has onEvent(event, headers), onStatus('connecting' |
@@ -28,16 +29,21 @@ export function start(h) {
     heartbeatIncoming: 10000,
     heartbeatOutgoing: 10000,
     connectionTimeout: 10000,
-    debug: () => {},
+    // A socket that fails (no CONNECTED in time, heart-beats lost) is dropped at once rather
+    // than closed politely: a close handshake over a dead network can take minutes.
+    discardWebsocketOnCommFailure: true,
+    // localStorage['plop.debug'] = '1' logs every frame to the console, for troubleshooting.
+    debug: localStorage.getItem('plop.debug') ? (m) => console.debug(`[stomp] ${m}`) : () => {},
   });
   // An error thrown here would stop stompjs from ever reconnecting: never throw.
   c.beforeConnect = async () => {
     try {
       if (tokenRejected) {
         tokenRejected = false;
-        await refresh();
+        await refresh(usedToken);
       }
-      c.connectHeaders = { Authorization: `Bearer ${await accessToken()}` };
+      usedToken = await accessToken();
+      c.connectHeaders = { Authorization: `Bearer ${usedToken}` };
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         await c.deactivate();
@@ -62,8 +68,11 @@ export function start(h) {
     handlers.onConnect(again);
   };
   c.onStompError = (frame) => {
-    // The server closes the connection after an ERROR; a rejected token is the usual cause.
+    // A rejected token is the usual cause: take a fresh one for the next attempt.
     if (/auth|token|expired/i.test(`${frame.headers.message} ${frame.body}`)) tokenRejected = true;
+    // The server closes the connection after an ERROR; drop it now rather than wait for a
+    // close that a proxy in between may never pass on.
+    c.forceDisconnect();
   };
   c.onWebSocketClose = () => {
     for (const reject of waiting.values()) reject(new Error('connection closed before the receipt'));

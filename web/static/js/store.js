@@ -149,6 +149,7 @@ export function loadPending() {
     all = [];
   }
   for (const p of all) {
+    if (p.state === 'sent') continue; // acknowledged: history has it
     const list = state.pending.get(p.room_id) || [];
     list.push({ client_msg_id: p.client_msg_id, body: p.body, reply_to: p.reply_to ?? null, created_at: p.created_at, state: p.state });
     state.pending.set(p.room_id, list);
