@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +20,9 @@ type Config struct {
 	Addr            string        // PLOP_ADDR: listen address
 	DataDir         string        // PLOP_DATA_DIR: SQLite file, keys, outbox, blobs
 	DatabaseURL     string        // PLOP_DATABASE_URL: default sqlite://<data dir>/plop.db
+	RedisURL        string        // PLOP_REDIS_URL: set to run several nodes (fan-out, presence, limits, codes)
+	SessionStore    string        // PLOP_SESSION_STORE: where refresh tokens live: database (default) or redis
+	NodeID          string        // PLOP_NODE_ID: this node's name in logs and presence keys; default the host name
 	SMTPURL         string        // PLOP_SMTP_URL: unset writes e-mail to <data dir>/outbox
 	MailFrom        string        // PLOP_MAIL_FROM
 	PublicURL       string        // PLOP_PUBLIC_URL: how clients reach this server, for links
@@ -42,6 +46,7 @@ func DefaultConfig() Config {
 	return Config{
 		Addr:            ":8080",
 		DataDir:         "./data",
+		SessionStore:    "database",
 		MailFrom:        "Plop <no-reply@plop.localhost>",
 		AccessTokenTTL:  15 * time.Minute,
 		RefreshTokenTTL: 30 * 24 * time.Hour,
@@ -62,6 +67,9 @@ func (c Config) Resolved() Config {
 		c.JWTKeyFile = filepath.Join(c.DataDir, "keys", "jwt-ed25519.pem")
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.NodeID == "" {
+		c.NodeID, _ = os.Hostname()
+	}
 	return c
 }
 
@@ -78,6 +86,20 @@ func (c Config) Validate() error {
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "file:") &&
 		!strings.HasPrefix(c.DatabaseURL, "mysql:") {
 		bad("PLOP_DATABASE_URL %q: want sqlite://PATH or mysql://USER:PASS@HOST:PORT/DB", c.DatabaseURL)
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("PLOP_REDIS_URL %q: want redis://[:password@]host:port/db or rediss://...", redactURL(c.RedisURL))
+		}
+	}
+	switch c.SessionStore {
+	case "database":
+	case "redis":
+		if c.RedisURL == "" {
+			bad("PLOP_SESSION_STORE=redis needs PLOP_REDIS_URL")
+		}
+	default:
+		bad("PLOP_SESSION_STORE %q: want database or redis", c.SessionStore)
 	}
 	if c.SMTPURL != "" {
 		if u, err := url.Parse(c.SMTPURL); err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
@@ -125,6 +147,9 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (PLOP_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory (PLOP_DATA_DIR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "database URL; default sqlite://<data dir>/plop.db (PLOP_DATABASE_URL)")
+	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL; set it to run several nodes (PLOP_REDIS_URL)")
+	fs.StringVar(&c.SessionStore, "session-store", c.SessionStore, "where refresh tokens live: database or redis (PLOP_SESSION_STORE)")
+	fs.StringVar(&c.NodeID, "node-id", c.NodeID, "name of this node; default the host name (PLOP_NODE_ID)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server URL; unset writes e-mail to <data dir>/outbox (PLOP_SMTP_URL)")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of e-mail (PLOP_MAIL_FROM)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public base URL of this server (PLOP_PUBLIC_URL)")
@@ -176,6 +201,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("PLOP_ADDR", &c.Addr)
 	str("PLOP_DATA_DIR", &c.DataDir)
 	str("PLOP_DATABASE_URL", &c.DatabaseURL)
+	str("PLOP_REDIS_URL", &c.RedisURL)
+	str("PLOP_SESSION_STORE", &c.SessionStore)
+	str("PLOP_NODE_ID", &c.NodeID)
 	str("PLOP_SMTP_URL", &c.SMTPURL)
 	str("PLOP_MAIL_FROM", &c.MailFrom)
 	str("PLOP_PUBLIC_URL", &c.PublicURL)

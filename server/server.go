@@ -21,7 +21,6 @@ import (
 	"github.com/plop-chat/plop/auth"
 	"github.com/plop-chat/plop/blob"
 	"github.com/plop-chat/plop/httpapi"
-	"github.com/plop-chat/plop/inmem"
 	"github.com/plop-chat/plop/mail"
 	"github.com/plop-chat/plop/realtime"
 	"github.com/plop-chat/plop/sqlstore"
@@ -82,32 +81,35 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	if err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
-	limiter := inmem.NewLimiter()
-	s.closers = append(s.closers, func() error { limiter.Close(); return nil })
+	sh, err := s.shared(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 
-	broker := inmem.NewBroker()
 	appCfg := cfg.App
 	appCfg.AccessTokenTTL = cfg.AccessTokenTTL
 	appCfg.RefreshTokenTTL = cfg.RefreshTokenTTL
 	appCfg.PublicURL = cfg.PublicURL
 	s.app, err = app.New(app.Deps{
-		Store:     db,
-		Presence:  inmem.NewPresence(),
-		Broker:    broker,
-		Limiter:   limiter,
-		Blobs:     blobs,
-		Mailer:    mailer,
-		Passwords: auth.Passwords{Params: argon2Params(cfg)},
-		Tokens:    auth.NewTokens(keys, "plop", "plop", cfg.AccessTokenTTL),
-		Codes:     auth.NewCodeHasher(secret),
-		Logger:    logger,
+		Store:             db,
+		Sessions:          sh.sessions,
+		VerificationCodes: sh.codes,
+		Presence:          sh.presence,
+		Broker:            sh.broker,
+		Limiter:           sh.limiter,
+		Blobs:             blobs,
+		Mailer:            mailer,
+		Passwords:         auth.Passwords{Params: argon2Params(cfg)},
+		Tokens:            auth.NewTokens(keys, "plop", "plop", cfg.AccessTokenTTL),
+		Codes:             auth.NewCodeHasher(secret),
+		Logger:            logger,
 	}, appCfg)
 	if err != nil {
 		return nil, err
 	}
 
 	reg := prometheus.NewRegistry()
-	s.rt, err = realtime.New(s.app, broker, realtime.Options{
+	s.rt, err = realtime.New(s.app, sh.broker, realtime.Options{
 		Logger:   logger,
 		Registry: reg,
 	})
@@ -123,7 +125,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 		AllowedOrigins: cfg.CORSOrigins,
 		TrustProxy:     cfg.TrustProxy,
 		Registry:       reg,
-		Ready:          db.Ping,
+		Ready:          sh.ready,
 		DBStats:        db.Stats,
 		Extra: map[string]http.Handler{
 			"GET /ws": s.rt,
