@@ -3,11 +3,14 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/plop-chat/plop"
+	"github.com/plop-chat/plop/sqlstore/sqlstoretest"
 )
 
 // forEachBenchDB runs body as one sub-benchmark per dialect on a fresh database.
@@ -114,3 +117,56 @@ func benchmarkRooms(b *testing.B, db *DB) {
 type atomicCounter struct{ n atomic.Int64 }
 
 func (c *atomicCounter) next() int64 { return c.n.Add(1) }
+
+// BenchmarkCreateMessageNodes measures sending from 4 handles on one database, as 4 nodes
+// would, with 32 concurrent senders: all into one room (every send waits for the room's
+// lock) and each sender into a room of its own.
+func BenchmarkCreateMessageNodes(b *testing.B) {
+	for _, o := range []struct {
+		name string
+		url  func(tb testing.TB) string
+	}{
+		{"sqlite", func(tb testing.TB) string { return "sqlite://" + filepath.Join(tb.TempDir(), "plop.db") }},
+		{"mysql", sqlstoretest.MySQLURL},
+	} {
+		b.Run(o.name, func(b *testing.B) {
+			nodes := openNodes(b, o.url(b), 4)
+			const senders = 32
+			users := make([]plop.User, senders)
+			for i := range users {
+				users[i] = mustUser(b, nodes[0], fmt.Sprintf("Sender %d", i))
+			}
+			shared := mustRoom(b, nodes[0], t0, users...)
+			var ids atomic.Int64 // client ids stay unique across the runs of the sub-benchmarks
+			own := make([]plop.Room, senders)
+			for i := range own {
+				own[i] = mustRoom(b, nodes[0], t0, users[i])
+			}
+			for _, c := range []struct {
+				name string
+				room func(sender int) string
+			}{
+				{"one-room", func(int) string { return shared.ID }},
+				{"room-each", func(i int) string { return own[i].ID }},
+			} {
+				b.Run(c.name, func(b *testing.B) {
+					var next atomic.Int64
+					b.SetParallelism(senders / runtime.GOMAXPROCS(0))
+					b.RunParallel(func(pb *testing.PB) {
+						i := int(next.Add(1)-1) % senders
+						db, ctx := nodes[i%len(nodes)], context.Background()
+						for pb.Next() {
+							_, created, err := db.CreateMessage(ctx, &plop.Message{RoomID: c.room(i), SenderID: users[i].ID,
+								Body: "hello there", ClientMsgID: fmt.Sprint("n-", ids.Add(1)), CreatedAt: t0})
+							if err != nil || !created {
+								b.Errorf("CreateMessage: %v %v", created, err)
+								return
+							}
+						}
+					})
+					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+				})
+			}
+		})
+	}
+}
