@@ -49,10 +49,10 @@ type chatUser struct {
 	reconnecting sync.Mutex // held by the one reconnect of this user in progress
 
 	mu    sync.Mutex
-	conn  *client.STOMPConn   // nil while reconnecting
-	ready chan struct{}       // closed once conn is set
-	recv  map[int]*roomRecv   // room index -> what the user has of the room
-	gen   int                 // connection generation, to tell planned ends from unplanned
+	conn  *client.STOMPConn // nil while reconnecting
+	ready chan struct{}     // closed once conn is set
+	recv  map[int]*roomRecv // room index -> what the user has of the room
+	gen   int               // connection generation, to tell planned ends from unplanned
 }
 
 // roomRecv is what one user has received of one room: live on its connections, and in all

@@ -33,8 +33,8 @@ type Config struct {
 	// DatabaseURL and RedisURL configure a node that the generator starts.
 	DatabaseURL string
 	RedisURL    string
-	// Seed is how a node started in-process is seeded: "api" (the public REST API, the
-	// default) or "app" (the services directly, faster).
+	// Seed is how users, friendships and rooms are made: "api" (the public REST API) or
+	// "app" (the services of a node in this process, skipping HTTP; the default for one).
 	Seed string
 	// Keep keeps the data directory of a node the generator started.
 	Keep bool
@@ -77,7 +77,6 @@ type Config struct {
 func DefaultConfig(scenario string) Config {
 	c := Config{
 		Scenario:        scenario,
-		Seed:            "api",
 		MessageSize:     100,
 		MaxOps:          50_000_000,
 		SeedConcurrency: 32,
@@ -107,6 +106,12 @@ func (c Config) resolved() Config {
 		// Deliveries per second of 10k, 20k, 50k, 100k, 200k, 400k, 800k.
 		for _, d := range []float64{10e3, 20e3, 50e3, 100e3, 200e3, 400e3, 800e3} {
 			c.Rates = append(c.Rates, max(1, d/float64(max(c.RoomSize, 1))))
+		}
+	}
+	if c.Seed == "" {
+		c.Seed = "api"
+		if c.URL == "" && !c.Spawn {
+			c.Seed = "app"
 		}
 	}
 	if c.Target != "" && c.Login == "" {
@@ -213,7 +218,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the node at --url, to read verification codes from its outbox")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "database of the node the generator starts (mysql://...)")
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis of the node the generator starts")
-	fs.StringVar(&c.Seed, "seed", c.Seed, "seed through the REST API (api) or the services of the in-process node (app)")
+	fs.StringVar(&c.Seed, "seed", c.Seed, "seed through the REST API (api) or the services of the in-process node (app; the default for it)")
 	fs.BoolVar(&c.Keep, "keep", c.Keep, "keep the data directory of the node the generator started")
 	fs.StringVar(&c.Target, "target", c.Target, "connect, fanout: a STOMP-over-WebSocket broker instead of Plop (stomp-ws://127.0.0.1:15674/ws)")
 	fs.StringVar(&c.Login, "login", c.Login, "STOMP login for --target (default guest)")

@@ -32,7 +32,7 @@ func (r *Result) WriteHTML(w io.Writer) error {
 	if r.Command != "" {
 		row("command", r.Command)
 	}
-	row("machine", fmt.Sprintf("%s, %d CPUs, %s", r.Machine.Hostname, r.Machine.CPUs, r.Machine.GoVersion))
+	row("machine", fmt.Sprintf("%s, %d CPUs, %s, load average %.2f at start", r.Machine.Hostname, r.Machine.CPUs, r.Machine.GoVersion, r.Machine.LoadAverage))
 	row("started", r.Start.Format("2006-01-02 15:04:05 UTC"))
 	if r.Seed != nil && r.Seed.Users > 0 {
 		row("seeded", fmt.Sprintf("%d users, %d friendships, %d rooms in %.1fs (%s)", r.Seed.Users, r.Seed.Friendships, r.Seed.Rooms, r.Seed.Seconds, r.Seed.Method))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -39,12 +40,21 @@ type Machine struct {
 	CPUs       int    `json:"cpus"`
 	GOMAXPROCS int    `json:"gomaxprocs"`
 	GoVersion  string `json:"go_version"`
+	// LoadAverage is the system's 1-minute load average as the run started: anything well
+	// above zero means other work shared the CPUs.
+	LoadAverage float64 `json:"load_average"`
 }
 
 func thisMachine() Machine {
 	h, _ := os.Hostname()
-	return Machine{Hostname: h, OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
-		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	m := Machine{Hostname: h, OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), LoadAverage: -1}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			m.LoadAverage, _ = strconv.ParseFloat(f[0], 64)
+		}
+	}
+	return m
 }
 
 // Latency summarizes one meter: quantiles in milliseconds, its timeline and its histogram.
@@ -139,7 +149,7 @@ func (r *Result) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "scenario\t%s\n", r.Scenario)
 	fmt.Fprintf(tw, "target\t%s\n", r.Target)
-	fmt.Fprintf(tw, "machine\t%d CPUs, %s, %s\n", r.Machine.CPUs, r.Machine.GoVersion, r.Machine.Hostname)
+	fmt.Fprintf(tw, "machine\t%d CPUs, %s, %s, load average %.2f at start\n", r.Machine.CPUs, r.Machine.GoVersion, r.Machine.Hostname, r.Machine.LoadAverage)
 	if r.Seed != nil && (r.Seed.Users > 0 || r.Seed.Friendships > 0) {
 		fmt.Fprintf(tw, "seeded\t%d users, %d friendships, %d rooms in %.1fs (%s)\n",
 			r.Seed.Users, r.Seed.Friendships, r.Seed.Rooms, r.Seed.Seconds, r.Seed.Method)

@@ -175,7 +175,9 @@ func (s *stompSession) write(f *stomp.Frame) error {
 }
 
 // heartBeat sends one heart-beat.
-func (s *stompSession) heartBeat() error { return s.ws.WriteMessage(gws.OpcodeText, stomp.HeartbeatEOL) }
+func (s *stompSession) heartBeat() error {
+	return s.ws.WriteMessage(gws.OpcodeText, stomp.HeartbeatEOL)
+}
 
 // close ends the session: DISCONNECT, then the socket.
 func (s *stompSession) close() {
@@ -287,8 +289,8 @@ func (e sessionEvents) OnMessage(_ *gws.Conn, m *gws.Message) {
 // the default one costs a map per connection.
 type noStorage struct{}
 
-func (noStorage) Len() int                      { return 0 }
-func (noStorage) Load(string) (any, bool)       { return nil, false }
-func (noStorage) Delete(string)                 {}
-func (noStorage) Store(string, any)             {}
-func (noStorage) Range(func(string, any) bool)  {}
+func (noStorage) Len() int                     { return 0 }
+func (noStorage) Load(string) (any, bool)      { return nil, false }
+func (noStorage) Delete(string)                {}
+func (noStorage) Store(string, any)            {}
+func (noStorage) Range(func(string, any) bool) {}
