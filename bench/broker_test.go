@@ -72,9 +72,9 @@ func connOf(ws *gws.Conn) *brokerConn {
 	return c
 }
 
-func (e brokerEvents) OnOpen(*gws.Conn)             {}
+func (e brokerEvents) OnOpen(*gws.Conn)              {}
 func (e brokerEvents) OnPing(ws *gws.Conn, p []byte) { _ = ws.WritePong(p) }
-func (e brokerEvents) OnPong(*gws.Conn, []byte)     {}
+func (e brokerEvents) OnPong(*gws.Conn, []byte)      {}
 func (e brokerEvents) OnClose(ws *gws.Conn, _ error) {
 	c := connOf(ws)
 	e.b.conns.Add(-1)
