@@ -38,6 +38,9 @@ type Config struct {
 	Seed string
 	// Keep keeps the data directory of a node the generator started.
 	Keep bool
+	// Reuse is a data directory kept from run to run for a node the generator starts: the
+	// friends scenario seeds it once and reuses its users while their tokens are valid.
+	Reuse string
 
 	// Target, for connect and fanout, is a STOMP-over-WebSocket broker to measure instead of
 	// Plop: stomp-ws://HOST:PORT/PATH (or ws://), with Login and Passcode, destinations
@@ -71,6 +74,8 @@ type Config struct {
 	Progress   io.Writer // one line per second; nil: none
 	Logger     *slog.Logger
 	Command    string // the command line, for the reports
+
+	reused []*user // users of a --reuse seed, loaded before the node starts
 }
 
 // DefaultConfig returns the knobs scenario runs with unless told otherwise.
@@ -156,6 +161,9 @@ func (c Config) Validate() error {
 			bad("--target: %v", err)
 		}
 	}
+	if c.Reuse != "" && (c.URL != "" || c.Scenario != "friends") {
+		bad("--reuse works with the friends scenario on a node the generator starts")
+	}
 	if c.Seed != "api" && c.Seed != "app" {
 		bad("--seed %q: want api or app", c.Seed)
 	}
@@ -220,6 +228,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis of the node the generator starts")
 	fs.StringVar(&c.Seed, "seed", c.Seed, "seed through the REST API (api) or the services of the in-process node (app; the default for it)")
 	fs.BoolVar(&c.Keep, "keep", c.Keep, "keep the data directory of the node the generator started")
+	fs.StringVar(&c.Reuse, "reuse", c.Reuse, "friends: a data directory kept between runs; seeded once, then reused for 20 hours")
 	fs.StringVar(&c.Target, "target", c.Target, "connect, fanout: a STOMP-over-WebSocket broker instead of Plop (stomp-ws://127.0.0.1:15674/ws)")
 	fs.StringVar(&c.Login, "login", c.Login, "STOMP login for --target (default guest)")
 	fs.StringVar(&c.Passcode, "passcode", c.Passcode, "STOMP passcode for --target (default guest)")

@@ -26,19 +26,29 @@ func runFriends(ctx context.Context, cfg Config, n *node, res *Result) error {
 		return err
 	}
 	res.Seed = &sd.stats
-	users, err := sd.users(ctx, cfg.Users)
-	if err != nil {
-		return err
-	}
 	half := cfg.Friends / 2
-	pairs := make([][2]int, 0, cfg.Users*half)
-	for i := range cfg.Users {
-		for k := 1; k <= half; k++ {
-			pairs = append(pairs, [2]int{i, (i + k) % cfg.Users})
+	users := cfg.reused
+	if users != nil {
+		sd.stats = SeedStats{Method: "reused from " + cfg.Reuse, Users: len(users), Friendships: len(users) * half}
+		fmt.Fprintf(cfg.Progress, "reusing %d users seeded in %s\n", len(users), cfg.Reuse)
+	} else {
+		if users, err = sd.users(ctx, cfg.Users); err != nil {
+			return err
 		}
-	}
-	if err := sd.friendships(ctx, users, pairs); err != nil {
-		return err
+		pairs := make([][2]int, 0, cfg.Users*half)
+		for i := range cfg.Users {
+			for k := 1; k <= half; k++ {
+				pairs = append(pairs, [2]int{i, (i + k) % cfg.Users})
+			}
+		}
+		if err := sd.friendships(ctx, users, pairs); err != nil {
+			return err
+		}
+		if cfg.Reuse != "" {
+			if err := saveSeed(cfg.Reuse, friendsSeedKey(cfg), users); err != nil {
+				return err
+			}
+		}
 	}
 
 	// Every user must see exactly its friends; check a few through the Go client.
@@ -92,6 +102,11 @@ func runFriends(ctx context.Context, cfg Config, n *node, res *Result) error {
 		}
 	}
 	return nil
+}
+
+// friendsSeedKey names what the friends scenario seeds, for --reuse.
+func friendsSeedKey(cfg Config) string {
+	return fmt.Sprintf("friends users=%d friends=%d database=%s", cfg.Users, cfg.Friends, redactURL(cfg.DatabaseURL))
 }
 
 // friendsBaseline captures every user's friends answer from the node, serves those bytes

@@ -87,14 +87,9 @@ func startInProcess(ctx context.Context, cfg Config) (*node, error) {
 	if cfg.RedisURL != "" {
 		return nil, errors.New("--redis-url: this build's node has no Redis adapter yet")
 	}
-	dir, err := os.MkdirTemp("", "plop-bench-")
+	dir, cleanup, err := nodeDataDir(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	cleanup := func() {
-		if !cfg.Keep {
-			os.RemoveAll(dir)
-		}
+		return nil, err
 	}
 	logFile, err := os.Create(filepath.Join(dir, "node.log"))
 	if err != nil {
@@ -136,6 +131,26 @@ func startInProcess(ctx context.Context, cfg Config) (*node, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// nodeDataDir returns the data directory for a node the generator starts: --reuse's, kept,
+// or a fresh temporary one, removed by cleanup unless --keep.
+func nodeDataDir(cfg Config) (dir string, cleanup func(), err error) {
+	if cfg.Reuse != "" {
+		if err := os.MkdirAll(cfg.Reuse, 0o700); err != nil {
+			return "", nil, fmt.Errorf("--reuse: %w", err)
+		}
+		return cfg.Reuse, func() {}, nil
+	}
+	dir, err = os.MkdirTemp("", "plop-bench-")
+	if err != nil {
+		return "", nil, fmt.Errorf("data dir: %w", err)
+	}
+	return dir, func() {
+		if !cfg.Keep {
+			os.RemoveAll(dir)
+		}
+	}, nil
 }
 
 // waitReady polls /readyz until the node answers 200.

@@ -42,6 +42,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return res, err
 	}
 
+	if cfg.Reuse != "" {
+		users, ok, err := loadSeed(cfg.Reuse, friendsSeedKey(cfg))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			cfg.reused = users
+		}
+	}
 	n, err := startNode(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -16,14 +16,9 @@ import (
 // spawnNode runs `plop serve` as a child process on a free loopback port, with the same
 // settings as an in-process node, and stops it (SIGTERM, then SIGKILL) on close.
 func spawnNode(ctx context.Context, cfg Config) (*node, error) {
-	dir, err := os.MkdirTemp("", "plop-bench-")
+	dir, cleanup, err := nodeDataDir(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
-	}
-	cleanup := func() {
-		if !cfg.Keep {
-			os.RemoveAll(dir)
-		}
+		return nil, err
 	}
 	port, err := freePort()
 	if err != nil {
