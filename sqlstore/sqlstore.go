@@ -4,8 +4,14 @@
 // database) behind the same SQL and a small dialect seam.
 //
 // One set of queries serves every dialect: plain ? placeholders, no RETURNING, no functions
-// that exist in one database only. What differs (upserts, "insert or ignore", error codes,
-// the schema itself) lives in dialect values and in per-dialect migration folders.
+// that exist in one database only. What differs (upserts, "insert or ignore", locking reads,
+// taking the next seq, error codes, how migrations are serialised, the schema itself) lives
+// in dialect values (dialect.go, dialect_mysql.go) and in per-dialect migration folders.
+// mysql.go says how seq stays gap-free across nodes and which isolation level and lock order
+// the MySQL transactions follow.
+//
+// Failures to reach the database wrap plop.ErrUnavailable (see fail). Transactions that the
+// database rolls back as deadlock victims are run again (see inTx).
 //
 // Times are stored as integer Unix milliseconds in UTC and come back as UTC time.Time.
 package sqlstore
@@ -28,7 +34,7 @@ import (
 // writer at a time; queuing in Go is cheaper than spinning on SQLITE_BUSY) whose transactions
 // begin IMMEDIATE, and a pool of read-only connections that WAL lets run beside the writer.
 //
-// On MySQL/MariaDB one pool serves both; see openMySQL for its settings.
+// On MySQL/MariaDB one pool serves both; see parseMySQLURL for its settings.
 type DB struct {
 	w      *sql.DB // writes and read-modify-write transactions
 	r      *sql.DB // plain reads; the same pool as w on server databases
