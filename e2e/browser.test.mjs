@@ -4,7 +4,8 @@
 // gets every message exactly once when it comes back.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, waitFor } from './lib/plop.mjs';
+import zlib from 'node:zlib';
+import { api, waitFor, countCodes, signupVerified } from './lib/plop.mjs';
 import { launch, User, DESKTOP, PHONE, waitBubbles, message } from './lib/browser.mjs';
 
 let browser;
@@ -51,6 +52,30 @@ async function openChat(user, title) {
   await p.getByRole('textbox', { name: 'Message' }).waitFor();
 }
 
+/** png returns a w×h PNG of one colour. */
+function png(w, h, [r, g, bl]) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  // A diagonal gradient from the colour to white, so that a picture is seen as one.
+  const px = (x, y) => {
+    const t = (x + y) / (w + h);
+    return [r, g, bl].map((c) => Math.round(c + (255 - c) * t));
+  };
+  const rows = Array.from({ length: h }, (_, y) => Buffer.from([0, ...Array.from({ length: w }, (_, x) => px(x, y)).flat()]));
+  const raw = Buffer.concat(rows);
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
 /**
  * expectNamedControls fails when a button, link, text box or check box on screen has no
  * accessible name, as Chromium's accessibility tree computes it.
@@ -86,14 +111,18 @@ test('the sign-in screens', async () => {
   await expectNamedControls(ben.page, 'the sign-up screen');
 });
 
-test('three people sign up with the e-mailed code', async () => {
-  await Promise.all([ana.signUp(), ben.signUp(), cleo.signUp()]);
+test('three people sign up with the e-mailed code, one asking for a new code', async () => {
+  await Promise.all([ana.signUp(), ben.signUp(), cleo.signUp({ resend: true })]);
   assert.ok(ana.id && ben.id && cleo.id);
+  assert.equal(await countCodes(cleo.email), 2, 'Resend code sent no second e-mail');
 });
 
 test('a friend request is sent, seen live and accepted', async () => {
   const a = ana.page;
   const b = ben.page;
+  // Ana does not want notifications: the offer goes away and stays away.
+  await a.getByRole('button', { name: 'Not now' }).click();
+  await a.getByRole('button', { name: 'Turn on desktop notifications' }).waitFor({ state: 'hidden' });
   await a.getByRole('link', { name: 'People', exact: true }).first().click();
   await a.getByLabel('Search people by name or e-mail').fill(ben.email);
   await a.getByRole('button', { name: 'Search' }).click();
@@ -110,7 +139,15 @@ test('a friend request is sent, seen live and accepted', async () => {
   await a.getByRole('list', { name: 'Friends' }).getByText('Ben Okafor').waitFor();
   await a.getByRole('list', { name: 'Friends' }).getByText('Active now').waitFor();
 
-  // Cleo declines nothing and accepts both, set up over the API to keep the test short.
+  // A stranger's request is declined, and goes away.
+  const dan = await signupVerified('Dan Stranger');
+  await api('POST', '/api/v1/friends/requests', { token: dan.token, body: { user_id: ben.id }, want: 201 });
+  await b.getByRole('button', { name: 'Decline Dan Stranger' }).click();
+  await b.getByRole('button', { name: 'Decline Dan Stranger' }).waitFor({ state: 'hidden' });
+  const pending = await api('GET', '/api/v1/friends/requests?direction=outgoing', { token: dan.token });
+  assert.equal(pending.requests.length, 0, 'the declined request is still pending');
+
+  // Cleo's friendships are set up over the API to keep the test short.
   for (const friend of [ana, ben]) {
     const { request } = await api('POST', '/api/v1/friends/requests', { token: await cleo.token(), body: { user_id: friend.id }, want: 201 });
     await api('POST', `/api/v1/friends/requests/${request.id}/accept`, { token: await friend.token(), want: 200 });
@@ -249,6 +286,21 @@ test('a group of three, and a network cut that loses nothing and doubles nothing
   for (const name of ['Ana Lima (you)', 'Ben Okafor', 'Cleo Park']) await list.getByText(name).waitFor();
   await ana.shot('desktop-group-info');
   await expectNamedControls(ana.page, 'the group information');
+
+  // Cleo leaves: the group goes from her list and from the members Ana sees.
+  await c.getByRole('button', { name: 'Conversation information' }).click();
+  await c.getByRole('button', { name: 'Leave group' }).click();
+  await c.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^Saturday picnic/ }).waitFor({ state: 'hidden' });
+  await list.getByText('Cleo Park').waitFor({ state: 'hidden' });
+  await a.getByText('2 members').first().waitFor();
+  // Ana adds her back, and the group comes back to Cleo's list.
+  await a.getByRole('button', { name: 'Add people' }).click();
+  await a.getByRole('group', { name: 'Add people' }).getByLabel('Cleo Park').check();
+  await a.getByRole('button', { name: 'Add', exact: true }).click();
+  await list.getByText('Cleo Park').waitFor();
+  await openChat(cleo, 'Saturday picnic');
+  await waitBubbles(c, 'See you all there', 1, 'Cleo');
+  await a.getByRole('button', { name: 'Close information' }).click();
 });
 
 test('the conversation list and profile', async () => {
@@ -257,6 +309,9 @@ test('the conversation list and profile', async () => {
   await a.getByLabel('Status').fill('Packing the picnic basket');
   await a.getByRole('button', { name: 'Save' }).click();
   await a.getByText('Saved.').waitFor();
+  await a.getByLabel('Change picture').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png(96, 96, [233, 30, 99]) });
+  await a.getByText('Profile picture updated.').waitFor();
+  await a.getByRole('link', { name: 'Your profile' }).locator('img[src*="/avatars/"]').waitFor();
   await ana.shot('desktop-profile');
   await expectNamedControls(ana.page, 'the profile screen');
   await openChat(ben, 'Ana Lima');
@@ -348,6 +403,18 @@ test('a desktop notification for a new message while the tab is hidden', async (
   const shown = await waitFor(() => b.evaluate(() => window.shown.length && window.shown), { what: 'a notification on Ben\'s side' });
   assert.deepEqual(shown, [{ title: 'Ana Lima', body: 'Are you there?' }]);
   await b.evaluate(() => { delete document.hidden; });
+});
+
+test('log out, and log in again with the password', async () => {
+  const a = ana.page;
+  await a.getByRole('link', { name: 'Your profile' }).click();
+  await a.getByRole('button', { name: 'Log out' }).click();
+  await a.getByRole('heading', { name: 'Log in to Plop' }).waitFor();
+  assert.equal(await a.evaluate(() => localStorage.getItem('plop.session')), null, 'tokens left in localStorage');
+  await a.getByLabel('E-mail address').fill(ana.email);
+  await a.getByLabel('Password').fill(ana.password);
+  await a.getByRole('button', { name: 'Log in' }).click();
+  await a.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^Saturday picnic/ }).waitFor();
 });
 
 test('no console errors or uncaught exceptions', () => {

@@ -87,7 +87,7 @@ export class User {
   }
 
   /** signUp creates the account through the sign-up and code screens. */
-  async signUp() {
+  async signUp({ resend = false } = {}) {
     const p = this.page;
     await p.goto('/');
     await p.getByRole('heading', { name: 'Log in to Plop' }).waitFor();
@@ -98,7 +98,12 @@ export class User {
     await p.getByLabel('Repeat the password').fill(this.password);
     await p.getByRole('button', { name: 'Sign up' }).click();
     await p.getByRole('heading', { name: 'Check your e-mail' }).waitFor();
-    const code = await codeFor(this.email);
+    let code = await codeFor(this.email);
+    if (resend) {
+      await p.getByRole('button', { name: 'Resend code' }).click();
+      await p.getByRole('status').filter({ hasText: 'We sent a new code' }).waitFor();
+      code = await codeFor(this.email, { notBefore: 1 });
+    }
     await p.getByLabel('Code').fill(code);
     await p.getByRole('button', { name: 'Verify' }).click();
     await p.getByRole('heading', { name: 'Chats' }).waitFor();

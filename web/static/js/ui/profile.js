@@ -35,7 +35,8 @@ export function Profile({ s, onLogout }) {
     }
   };
   const upload = async (e) => {
-    const file = e.currentTarget.files[0];
+    const input = e.currentTarget;
+    const file = input.files[0];
     if (!file) return;
     setError('');
     setNote('');
@@ -46,7 +47,7 @@ export function Profile({ s, onLogout }) {
     } catch (err) {
       setError(errorText(err));
     }
-    e.currentTarget.value = '';
+    input.value = ''; // the same file can be chosen again
   };
   return html`<section class="page" aria-labelledby="profile-h">
     <header class="page-head">
