@@ -316,19 +316,21 @@ func historyAfter(ctx context.Context, api *client.Client, room string, after in
 type traffic struct {
 	senders   []*sender
 	receivers []*receiver
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	mu        sync.Mutex
-	errs      []error
+
+	stopSend, stopRecv chan struct{}
+	sending, receiving sync.WaitGroup
+
+	mu   sync.Mutex
+	errs []error
 }
 
 func (tr *traffic) start(ctx context.Context, sconns, rconns []*client.STOMPConn) {
-	tr.stop = make(chan struct{})
+	tr.stopSend, tr.stopRecv = make(chan struct{}), make(chan struct{})
 	for i, s := range tr.senders {
-		tr.wg.Go(func() { tr.record(s.run(ctx, sconns[i], tr.stop)) })
+		tr.sending.Go(func() { tr.record(s.run(ctx, sconns[i], tr.stopSend)) })
 	}
 	for i, r := range tr.receivers {
-		tr.wg.Go(func() { tr.record(r.run(ctx, rconns[i], tr.stop)) })
+		tr.receiving.Go(func() { tr.record(r.run(ctx, rconns[i], tr.stopRecv)) })
 	}
 }
 
@@ -358,8 +360,8 @@ func (tr *traffic) live() int64 {
 	return n
 }
 
-// waitSenders waits until every sender with a max has sent it, then stops the receivers
-// and waits for their last fill.
+// finish waits until sendersDone, stops the senders and waits for their last message, then
+// stops the receivers and waits for their last fill from history.
 func (tr *traffic) finish(tb testing.TB, sendersDone func() bool) {
 	tb.Helper()
 	waitFor(tb, 60*time.Second, "senders finishing", nil, func() error {
@@ -368,8 +370,10 @@ func (tr *traffic) finish(tb testing.TB, sendersDone func() bool) {
 		}
 		return fmt.Errorf("%d acknowledged so far", tr.acked())
 	})
-	close(tr.stop)
-	tr.wg.Wait()
+	close(tr.stopSend)
+	tr.sending.Wait()
+	close(tr.stopRecv)
+	tr.receiving.Wait()
 	if len(tr.errs) > 0 {
 		tb.Fatalf("traffic failed: %v", errors.Join(tr.errs...))
 	}
