@@ -91,7 +91,7 @@ func TestPresenceUserOnTwoNodes(t *testing.T) {
 }
 
 func TestPresenceDeadNodeExpires(t *testing.T) {
-	const ttl = 600 * time.Millisecond
+	const ttl = time.Second
 	a, b := twoNodes(t, PresenceTTL(ttl))
 	onA, onB, onBoth := "a-"+uuid.NewString(), "b-"+uuid.NewString(), "ab-"+uuid.NewString()
 	mustConnect(t, a, onA, "c")
@@ -101,24 +101,27 @@ func TestPresenceDeadNodeExpires(t *testing.T) {
 
 	// Heartbeats keep live nodes' connections alive well past the TTL. Time is what is
 	// under test here.
-	time.Sleep(3 * ttl)
+	time.Sleep(2 * ttl)
 	for _, u := range []string{onA, onB, onBoth} {
 		if !online(t, b, u) {
-			t.Fatalf("%s went offline after %v although both nodes are alive", u, 3*ttl)
+			t.Fatalf("%s went offline after %v although both nodes are alive", u, 2*ttl)
 		}
 	}
 
 	// Node a dies: no more heartbeats, and no Disconnect.
 	a.Close()
 	died := time.Now()
-	waitFor(t, 5*time.Second, "the dead node's user to go offline", func() bool { return !online(t, b, onA) })
-	if d := time.Since(died); d > ttl+200*time.Millisecond {
-		t.Fatalf("the dead node's user went offline %v after its last heartbeat could have been sent, want within the TTL %v", d, ttl)
+	// Once the TTL has passed since the last heartbeat could have been sent, the user is
+	// offline. (Checking then, not polling until it happens, keeps a loaded machine from
+	// failing the test: a late check only finds the user more certainly gone.)
+	time.Sleep(time.Until(died.Add(ttl + 50*time.Millisecond)))
+	got := presenceOf(t, b, onA)
+	if got.Online {
+		t.Fatalf("the dead node's user is online %v after its last heartbeat, with a TTL of %v", time.Since(died), ttl)
 	}
 	// They were last seen at the dead node's last heartbeat.
-	got := presenceOf(t, b, onA)
-	if got.LastSeen == nil || got.LastSeen.Before(died.Add(-ttl/3-100*time.Millisecond)) || got.LastSeen.After(died.Add(100*time.Millisecond)) {
-		t.Fatalf("last_seen of the dead node's user = %v, want about %v (its last heartbeat)", got.LastSeen, died)
+	if got.LastSeen == nil || got.LastSeen.Before(died.Add(-ttl)) || got.LastSeen.After(died.Add(50*time.Millisecond)) {
+		t.Fatalf("last_seen of the dead node's user = %v, want its last heartbeat, shortly before %v", got.LastSeen, died)
 	}
 	if !online(t, b, onB) || !online(t, b, onBoth) {
 		t.Fatal("users with a connection on the live node went offline with the other node")
@@ -198,7 +201,7 @@ func TestPresenceKilledNode(t *testing.T) {
 		runPresenceChild(t)
 		return
 	}
-	const ttl = 600 * time.Millisecond
+	const ttl = time.Second
 	c := mustClient(t)
 	here := NewPresence(c, "survivor", PresenceTTL(ttl))
 	t.Cleanup(func() { here.Close() })
@@ -241,11 +244,12 @@ func TestPresenceKilledNode(t *testing.T) {
 
 	child.Process.Signal(syscall.SIGKILL)
 	killed := time.Now()
-	waitFor(t, 5*time.Second, "the killed node's user to go offline", func() bool { return !online(t, here, u) })
-	if d := time.Since(killed); d > ttl+200*time.Millisecond {
-		t.Fatalf("the user went offline %v after the kill, want within the TTL %v", d, ttl)
+	time.Sleep(time.Until(killed.Add(ttl + 50*time.Millisecond)))
+	got := presenceOf(t, here, u)
+	if got.Online {
+		t.Fatalf("the killed node's user is online %v after the kill, with a TTL of %v", time.Since(killed), ttl)
 	}
-	if got := presenceOf(t, here, u); got.LastSeen == nil || got.LastSeen.After(killed) || got.LastSeen.Before(killed.Add(-ttl)) {
+	if got.LastSeen == nil || got.LastSeen.After(killed.Add(50*time.Millisecond)) || got.LastSeen.Before(killed.Add(-ttl)) {
 		t.Fatalf("last_seen = %v, want the child's last heartbeat, shortly before %v", got.LastSeen, killed)
 	}
 }
@@ -258,7 +262,7 @@ func runPresenceChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := NewPresence(c.WithPrefix(prefix), "doomed", PresenceTTL(600*time.Millisecond))
+	p := NewPresence(c.WithPrefix(prefix), "doomed", PresenceTTL(time.Second))
 	if _, err := p.Connect(context.Background(), user, "c", time.Now()); err != nil {
 		t.Fatal(err)
 	}
