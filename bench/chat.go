@@ -73,7 +73,11 @@ func runChat(ctx context.Context, cfg Config, n *node, res *Result) error {
 			directs++
 		}
 	}
-	res.line("persisted messages/s", res.Throughput, "msg/s", "acknowledged by RECEIPT")
+	asked := "as fast as the senders go"
+	if cfg.Rate > 0 {
+		asked = fmt.Sprintf("asked %.0f/s", cfg.Rate)
+	}
+	res.line("persisted messages/s", res.Throughput, "msg/s", "acknowledged by RECEIPT; "+asked)
 	res.line("rooms", float64(rooms), "", fmt.Sprintf("%d groups of up to %d, %d direct", rooms-directs, cfg.RoomSize, directs))
 	res.line("messages in history", float64(v.persisted), "", "")
 	res.line("stored without RECEIPT", float64(v.unacked), "", "the sender gave up waiting")

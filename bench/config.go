@@ -74,6 +74,7 @@ type Config struct {
 	Progress   io.Writer // one line per second; nil: none
 	Logger     *slog.Logger
 	Command    string // the command line, for the reports
+	Label      string // names the run in tables ("friends-sqlite"); default the scenario
 
 	reused []*user // users of a --reuse seed, loaded before the node starts
 }
@@ -262,5 +263,6 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.Churn, "churn", c.Churn, "chat: reconnects per second")
 	fs.BoolVar(&c.Baseline, "baseline", c.Baseline, "friends: also load a minimal handler serving the same JSON from memory")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "hard bound on the whole run, seeding included")
+	fs.StringVar(&c.Label, "label", c.Label, "name of the run in tables (default: the scenario)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", c.CPUProfile, "write a CPU profile of this process (node included when in-process) over the measured phase")
 }

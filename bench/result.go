@@ -14,6 +14,7 @@ import (
 
 // Result is what a run measured.
 type Result struct {
+	Label      string            `json:"label"`
 	Scenario   string            `json:"scenario"`
 	Target     string            `json:"target"`
 	Command    string            `json:"command,omitempty"`

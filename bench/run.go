@@ -20,13 +20,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Label == "" {
+		cfg.Label = cfg.Scenario
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	if lim, err := raiseOpenFileLimit(); err == nil {
 		cfg.Logger.Debug("open file limit", "limit", lim)
 	}
 	res := &Result{
-		Scenario: cfg.Scenario, Command: cfg.Command, Params: params(cfg),
+		Label: cfg.Label, Scenario: cfg.Scenario, Command: cfg.Command, Params: params(cfg),
 		Machine: thisMachine(), Start: time.Now().UTC(),
 	}
 

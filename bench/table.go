@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,7 +38,7 @@ var keyLines = map[string]bool{
 // WriteMarkdown writes one row per result: what ran, its throughput and latency, its key
 // figures and whether its checks passed.
 func WriteMarkdown(w io.Writer, results []*Result) error {
-	fmt.Fprintln(w, "| scenario | target | parameters | throughput | p50 ms | p99 ms | p99.9 ms | errors | figures | checks |")
+	fmt.Fprintln(w, "| run | target | parameters | throughput | p50 ms | p99 ms | p99.9 ms | errors | figures | checks |")
 	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---|---|")
 	for _, r := range results {
 		var p50, p99, p999 string = "-", "-", "-"
@@ -59,7 +60,7 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 		var figs []string
 		for _, l := range r.Lines {
 			if keyLines[l.Name] {
-				figs = append(figs, fmt.Sprintf("%s %s %s", l.Name, fmtValue(l.Value), l.Unit))
+				figs = append(figs, strings.TrimSpace(fmt.Sprintf("%s %s %s", l.Name, fmtValue(l.Value), l.Unit)))
 			}
 		}
 		checks := "ok"
@@ -71,7 +72,7 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 			checks = "FAILED: " + strings.Join(names, "; ")
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %.0f %s/s | %s | %s | %s | %d | %s | %s |\n",
-			r.Scenario, cell(r.Target), cell(strings.Join(params, " ")), r.Throughput, r.Unit,
+			cell(cmp.Or(r.Label, r.Scenario)), cell(r.Target), cell(strings.Join(params, " ")), r.Throughput, r.Unit,
 			p50, p99, p999, r.Errors, cell(strings.Join(figs, "; ")), cell(checks))
 	}
 	return nil
