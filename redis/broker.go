@@ -205,7 +205,8 @@ func (f *feed) remove(s *subscriber) int {
 // lost. It owns ps (and any PubSub that replaces it) and closes it on return.
 func (f *feed) run(ps *goredis.PubSub) {
 	defer close(f.done)
-	// closeOnDone closes p when f.ctx is done, which ends a receive blocked on it.
+	// watch closes p when f.ctx is done, which ends a receive blocked on it; the function
+	// it returns cancels that.
 	watch := func(p *goredis.PubSub) (stop func() bool) {
 		return context.AfterFunc(f.ctx, func() { p.Close() })
 	}
@@ -228,7 +229,7 @@ func (f *feed) run(ps *goredis.PubSub) {
 		}
 		if err != nil {
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() && !failing {
+			if errors.As(err, &ne) && ne.Timeout() {
 				if !pinged {
 					pinged = true
 					if err := ps.Ping(f.ctx); err == nil {
@@ -237,7 +238,11 @@ func (f *feed) run(ps *goredis.PubSub) {
 				}
 				// Silent for two health intervals, ping included: the connection is dead
 				// without the socket knowing. Start over on a new one.
-				log.Warn("redis subscription silent; reconnecting")
+				if !failing {
+					failing = true
+					f.up.Store(false)
+					log.Warn("redis subscription silent; reconnecting")
+				}
 				if closeOnDone() {
 					ps.Close()
 				}
