@@ -2,9 +2,11 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
+	"github.com/plop-chat/plop"
 	"github.com/plop-chat/plop/app"
 	"github.com/plop-chat/plop/client"
 )
@@ -36,11 +38,16 @@ func (r restSeed) as(u *user) *client.Client {
 }
 
 func (r restSeed) signup(ctx context.Context, u *user, name string) error {
-	return withRetry(ctx, func() error {
+	err := withRetry(ctx, func() error {
 		pu, err := r.as(u).Signup(ctx, u.Email, benchPassword, name)
 		u.ID = pu.ID
 		return err
 	})
+	if plop.ErrorCode(err) == plop.ERateLimited {
+		return fmt.Errorf("%w: start the node with PLOP_TRUST_PROXY=true, so that each seeded user "+
+			"signs up from an address of its own (X-Forwarded-For)", err)
+	}
+	return err
 }
 
 func (r restSeed) verify(ctx context.Context, u *user, code string) error {

@@ -27,6 +27,14 @@ Scenarios:
 By default the generator starts a fresh node in this process (SQLite in a temporary
 directory); --spawn starts it as a child process, --url uses a running one. connect and
 fanout take --target stomp-ws://HOST:PORT/ws to measure another STOMP broker instead.
+
+A node at --url is seeded through the REST API: the generator reads the verification codes
+from its outbox (--data-dir), and the node must take client addresses from X-Forwarded-For
+so that the sign-up limit counts each seeded user apart. Start it as the generator would:
+  PLOP_DATA_DIR=/tmp/plop-bench PLOP_TRUST_PROXY=true PLOP_ARGON2_MEMORY_KIB=64 \
+  PLOP_ARGON2_TIME=1 PLOP_ACCESS_TOKEN_TTL=24h plop serve
+  plop bench chat --url http://127.0.0.1:8080 --data-dir /tmp/plop-bench
+
 Run "plop bench SCENARIO -h" for the knobs and their defaults.
 `
 
