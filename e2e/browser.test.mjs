@@ -373,6 +373,21 @@ test('a rejected access token is refreshed once, shared by every tab', async () 
   // The newest refresh token still works, so the login was never revoked; the app takes it.
   const again = await second.evaluate(() => import('/js/api.js').then((m) => m.refresh()).then((s) => s.refresh_token));
   assert.ok(again && again !== latest.refresh_token);
+  // A token about to expire is refreshed before it is used, without a refused request.
+  const before = await second.evaluate(() => JSON.parse(localStorage.getItem('plop.session')).refresh_token);
+  ana.allowed = [];
+  const me = await second.evaluate(async () => {
+    const m = await import('/js/api.js');
+    const s = JSON.parse(localStorage.getItem('plop.session'));
+    s.expires_at = Date.now() - 1;
+    localStorage.setItem('plop.session', JSON.stringify(s));
+    window.dispatchEvent(new StorageEvent('storage', { key: 'plop.session' }));
+    return (await m.me()).user.name;
+  });
+  assert.equal(me, 'Ana Lima');
+  const after = await second.evaluate(() => JSON.parse(localStorage.getItem('plop.session')).refresh_token);
+  assert.notEqual(after, before, 'an expired access token was used without a refresh');
+
   // And the real-time connection came back with a good token: a message arrives live.
   await openChat(ana, 'Saturday picnic');
   await openChat(ben, 'Saturday picnic');
