@@ -30,7 +30,7 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 			Name: "plop_stomp_frames_sent_total", Help: "STOMP frames written to clients (heart-beats not counted).",
 		}),
 		slowConsumers: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "plop_ws_slow_consumers_total", Help: "Connections closed because their outbound queue was full.",
+			Name: "plop_ws_slow_consumers_total", Help: "Connections closed because they could not keep up: outbound queue full, or a write timed out.",
 		}),
 		heartbeatTimeouts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "plop_ws_heartbeat_timeouts_total", Help: "Connections closed because the peer fell silent.",

@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"errors"
+	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -109,6 +111,7 @@ func (ss *session) closeWith(code uint16, reason string) {
 // overflowLocked replaces the queue of a slow consumer with an ERROR and a close.
 func (ss *session) overflowLocked() {
 	ss.state.Store(stateClosing)
+	ss.slow = true
 	clear(ss.out)
 	ss.out, ss.outBytes = ss.out[:0], 0
 	f := &stomp.Frame{Command: stomp.CmdError, Headers: []stomp.Header{
@@ -181,13 +184,20 @@ func (ss *session) writeLoop() {
 		clear(items)
 		ss.outMu.Lock()
 		if err != nil || last != nil {
-			ss.outClosed = true
+			counted := ss.slow
+			ss.outClosed, ss.slow = true, true
 			clear(ss.out)
 			ss.out, ss.spare, ss.outBytes = nil, nil, 0
 			ss.writing = false
 			ss.outMu.Unlock()
 			if err != nil {
-				ss.srv.log.Debug("websocket write", "conn", ss.id, "err", err)
+				if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() && !counted {
+					// The peer took nothing for WriteTimeout: a slow consumer too.
+					ss.srv.met.slowConsumers.Inc()
+					ss.srv.log.Info("slow consumer disconnected: write timed out", "conn", ss.id, "user", ss.user)
+				} else {
+					ss.srv.log.Debug("websocket write", "conn", ss.id, "err", err)
+				}
 				ss.abort()
 			}
 			return

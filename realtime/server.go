@@ -233,6 +233,19 @@ func (s *Server) Close(ctx context.Context) error {
 	return err
 }
 
+// track counts the goroutine of a new session, before the session is visible to Close,
+// unless Close has begun. Close sets closed under the same lock, so no session is counted
+// once Close waits with the count at zero.
+func (s *Server) track() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	s.sessions.Add(1)
+	return true
+}
+
 // waitCtx waits for wg, or for ctx to end.
 func waitCtx(ctx context.Context, wg *sync.WaitGroup) error {
 	done := make(chan struct{})

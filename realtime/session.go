@@ -58,6 +58,7 @@ type session struct {
 	outBytes  int
 	writing   bool // a writer goroutine is running
 	outClosed bool // nothing more is queued: a close is queued or the connection is gone
+	slow      bool // counted as a slow consumer, or closed for good: not to be counted again
 }
 
 func newSession(s *Server) *session {

@@ -95,7 +95,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ss := ws.Session().(*session)
 	ss.attach(ws)
-	s.sessions.Add(1) // before the session is visible to Close, which waits for it
+	if !s.track() {
+		_ = nc.Close()
+		return
+	}
 	if !s.conns.add(ss) {
 		// Close began meanwhile.
 		_ = nc.Close()
