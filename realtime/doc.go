@@ -54,7 +54,8 @@
 // event's shared encoding plus its subscription, so a burst to a room of 1,000 holds one copy
 // of the body. When a queue is full, delivery does not wait: the queue is replaced by an
 // ERROR and a close (the slow consumer is cut off) and everyone else goes on receiving.
-// Every write has a deadline (Options.WriteTimeout).
+// Every write has a deadline (Options.WriteTimeout); a peer that takes nothing for that long
+// is cut off as a slow consumer too.
 //
 // Time is kept by one sweeper goroutine for all connections instead of a timer each: every
 // second (or more often when the intervals are shorter) it sends heart-beats to quiet
