@@ -23,11 +23,13 @@ import (
 // UPDATE first), which sees the latest committed row whatever the isolation level.
 //
 // Per-room seq stays gap-free and unique across nodes because CreateMessage starts with
-// UPDATE rooms SET last_seq = last_seq + 1: the UPDATE reads the latest committed last_seq and
-// holds the room row's exclusive lock until commit, so concurrent senders on any node take
-// their turn; the new value is read back in the same transaction (a transaction sees its own
-// writes), and the message row is inserted before the commit. A transaction that fails rolls
-// back its increment with everything else, so no number is skipped.
+// UPDATE rooms SET last_seq = LAST_INSERT_ID(last_seq + 1): the UPDATE reads the latest
+// committed last_seq (an UPDATE always does, at any isolation level) and holds the room row's
+// exclusive lock until commit, so concurrent senders on any node take their turn; the new
+// value comes back in the statement's own result (no SELECT, no RETURNING), and the message
+// row is inserted in the same transaction. A transaction that fails rolls back its increment
+// with everything else, so no number is skipped; a racing retry with a taken client_msg_id
+// fails on the unique key and rolls back the same way.
 //
 // Lock order, to keep deadlocks rare: a room's row before its member rows (CreateMessage,
 // AddMembers, RemoveMember, UpdateRoom). A deadlock victim is run again by inTx.
