@@ -97,11 +97,11 @@ func (fo *fanout) runStep(ctx context.Context, cfg Config, sender *stompSession,
 		s.Deliveries += c
 	}
 	s.Sent = acked
-	s.StepSeconds = time.Duration(sendEnd - start).Seconds()
-	if s.StepSeconds > 0 {
-		s.SendRate = float64(sent) / s.StepSeconds
-	}
-	window := time.Duration(max(st.lastArrival.Load(), sendEnd) - start).Seconds()
+	// The step lasts its duration, or longer when the sender fell behind.
+	stepEnd := max(sendEnd, start+int64(cfg.StepDuration))
+	s.StepSeconds = time.Duration(stepEnd - start).Seconds()
+	s.SendRate = float64(sent) / s.StepSeconds
+	window := time.Duration(max(st.lastArrival.Load(), stepEnd) - start).Seconds()
 	if window > 0 {
 		s.DeliveryRate = float64(s.Deliveries) / window
 	}
