@@ -12,6 +12,13 @@ function Picker({ onPick, onClose }) {
   useEffect(() => {
     const first = ref.current && ref.current.querySelector('button');
     if (first) first.focus();
+    // A press anywhere else closes the picker (its own toggle button included).
+    const outside = (e) => {
+      const tools = ref.current && ref.current.parentElement;
+      if (tools && !ref.current.contains(e.target) && !(e.target.closest && e.target.closest('[aria-label="React"]') && tools.contains(e.target))) onClose();
+    };
+    document.addEventListener('pointerdown', outside);
+    return () => document.removeEventListener('pointerdown', outside);
   }, []);
   const onKey = (e) => {
     if (e.key === 'Escape') {

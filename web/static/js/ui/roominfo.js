@@ -105,7 +105,10 @@ export function RoomInfo({ s, room, onClose }) {
     }
   };
 
-  return html`<aside class="room-info" aria-label="Conversation information">
+  const onKey = (e) => {
+    if (e.key === 'Escape') onClose();
+  };
+  return html`<aside class="room-info" aria-label="Conversation information" onKeyDown=${onKey}>
     <header class="info-head">
       <h2>${group ? 'Group' : 'Chat'} info</h2>
       <${IconButton} icon="close" label="Close information" onClick=${onClose} />
