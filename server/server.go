@@ -110,8 +110,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 
 	reg := prometheus.NewRegistry()
 	s.rt, err = realtime.New(s.app, sh.broker, realtime.Options{
-		Logger:   logger,
-		Registry: reg,
+		Logger:         logger,
+		Registry:       reg,
+		AllowedOrigins: cfg.CORSOrigins,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("real time: %w", err)
