@@ -2,6 +2,8 @@ package scaleout
 
 import (
 	"context"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +127,34 @@ func TestChatAcrossNodes(t *testing.T) {
 			if len(msgs) != 3 || msgs[0].Seq != 1 || msgs[2].Seq != 3 || msgs[2].Body != "hello from Carol" {
 				t.Fatalf("group history: %+v", msgs)
 			}
+		}
+	})
+
+	t.Run("client address through the proxy", func(t *testing.T) {
+		// nginx appends the address it sees to X-Forwarded-For and the node trusts only that
+		// last entry: a client cannot pass itself off as another address to the rate limits.
+		rid := "xff-" + uuid.NewString()
+		req, err := http.NewRequestWithContext(ctx, "GET", c.URL()+"/api/v1/me", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+alice.Tokens.AccessToken)
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		req.Header.Set("X-Request-ID", rid)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Request-ID") != rid {
+			t.Fatalf("GET /me through nginx: %d, X-Request-ID %q, want 200 and %q", resp.StatusCode, resp.Header.Get("X-Request-ID"), rid)
+		}
+		_, line, err := c.requestLog(rid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(line, `"client":"127.0.0.1"`) {
+			t.Fatalf("the node logged the request as from another client than nginx saw: %s", line)
 		}
 	})
 

@@ -164,18 +164,25 @@ func listenAddr(logPath string) (string, error) {
 // nodeOfRequest returns the index of the node whose access log has the request id, waiting
 // a little for the line to be written.
 func (c *cluster) nodeOfRequest(requestID string) (int, error) {
+	i, _, err := c.requestLog(requestID)
+	return i, err
+}
+
+// requestLog returns the node that logged the request with requestID, and its log line.
+func (c *cluster) requestLog(requestID string) (node int, line string, err error) {
 	needle := `"request_id":"` + requestID + `"`
-	found := -1
-	err := poll(5*time.Second, nil, func() error {
+	err = poll(5*time.Second, nil, func() error {
 		for i, nd := range c.nodes {
-			if logContains(nd.proc, needle) {
-				found = i
-				return nil
+			for _, l := range strings.Split(nd.proc.log(), "\n") {
+				if strings.Contains(l, needle) {
+					node, line = i, l
+					return nil
+				}
 			}
 		}
 		return fmt.Errorf("no node logged request %s", requestID)
 	})
-	return found, err
+	return node, line, err
 }
 
 // alive returns the indexes of the nodes still running.

@@ -6,6 +6,7 @@ import (
 	"os"
 	osuser "os/user"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"text/template"
@@ -19,10 +20,10 @@ type nginxServer struct {
 	proc *proc
 }
 
-// nginxConfig is the load balancer of the tests: round-robin over the nodes, WebSocket
-// upgrade on /ws, the client address in X-Forwarded-For, quick failover to the next node
-// when one refuses connections, and no buffering between a node and its client.
-var nginxConfig = template.Must(template.New("nginx.conf").Parse(`
+// nginxMain wraps the site configuration of the operations guide, deploy/nginx.conf, into
+// a whole nginx configuration whose files all live in the test's directory: the tests run
+// the example operators are given.
+var nginxMain = template.Must(template.New("nginx.conf").Parse(`
 {{if .User}}user {{.User}};{{end}}
 worker_processes 1;
 error_log {{.Dir}}/error.log info;
@@ -35,50 +36,41 @@ http {
     fastcgi_temp_path {{.Dir}}/tmp/fastcgi;
     uwsgi_temp_path {{.Dir}}/tmp/uwsgi;
     scgi_temp_path {{.Dir}}/tmp/scgi;
-
-    map $http_upgrade $connection_upgrade {
-        default upgrade;
-        ''      '';
-    }
-
-    upstream plop {
-{{- range .Nodes}}
-        server {{.}} max_fails=1 fail_timeout=5s;
-{{- end}}
-        keepalive 32;
-    }
-
-    server {
-        listen 127.0.0.1:{{.Port}};
-        client_max_body_size 12m;
-
-        proxy_http_version 1.1;
-        proxy_set_header Host $host;
-        proxy_set_header X-Forwarded-For $remote_addr;
-        proxy_set_header X-Forwarded-Proto $scheme;
-        proxy_connect_timeout 1s;
-        proxy_next_upstream error timeout;
-        proxy_next_upstream_tries 3;
-        proxy_buffering off;
-        proxy_request_buffering off;
-
-        location = /ws {
-            proxy_pass http://plop;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-            # Longer than the STOMP heart-beats, so that only a dead peer ends a socket.
-            proxy_read_timeout 120s;
-            proxy_send_timeout 120s;
-        }
-
-        location / {
-            proxy_pass http://plop;
-            proxy_set_header Connection "";
-            proxy_read_timeout 30s;
-        }
-    }
+    include {{.Dir}}/plop.conf;
 }
 `))
+
+var (
+	exampleUpstreams = regexp.MustCompile(`(?m)^\s*server plop\d+:8080 [^;]*;\n`)
+	exampleListen    = regexp.MustCompile(`(?m)^(\s*)listen 80;`)
+)
+
+// siteConfig returns deploy/nginx.conf with the test's nodes as upstream servers, listening
+// on the test's port.
+func siteConfig(tb testing.TB, port int, nodes []string) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "deploy", "nginx.conf"))
+	if err != nil {
+		tb.Fatalf("the nginx example of the operations guide: %v", err)
+	}
+	conf := string(b)
+	if len(exampleUpstreams.FindAllString(conf, -1)) == 0 || !exampleListen.MatchString(conf) {
+		tb.Fatal("deploy/nginx.conf: no `server plopN:8080 ...;` upstream lines or no `listen 80;` to replace")
+	}
+	var servers strings.Builder
+	for _, n := range nodes {
+		fmt.Fprintf(&servers, "    server %s max_fails=1 fail_timeout=5s;\n", n)
+	}
+	first := true
+	conf = exampleUpstreams.ReplaceAllStringFunc(conf, func(string) string {
+		if first {
+			first = false
+			return servers.String()
+		}
+		return ""
+	})
+	return exampleListen.ReplaceAllString(conf, fmt.Sprintf("${1}listen 127.0.0.1:%d;", port))
+}
 
 // startNginx runs nginx on a free port in front of the node addresses (host:port).
 func startNginx(tb testing.TB, dir string, nodes []string) *nginxServer {
@@ -88,11 +80,11 @@ func startNginx(tb testing.TB, dir string, nodes []string) *nginxServer {
 	if err := os.MkdirAll(filepath.Join(n.dir, "tmp"), 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	data := struct {
-		Dir, User string
-		Port      int
-		Nodes     []string
-	}{Dir: n.dir, Port: n.port, Nodes: nodes}
+	site := siteConfig(tb, n.port, nodes)
+	if err := os.WriteFile(filepath.Join(n.dir, "plop.conf"), []byte(site), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	data := struct{ Dir, User string }{Dir: n.dir}
 	if os.Geteuid() == 0 {
 		// Workers would run as nobody, who cannot enter the test's private directories.
 		if u, err := osuser.Current(); err == nil {
@@ -100,7 +92,7 @@ func startNginx(tb testing.TB, dir string, nodes []string) *nginxServer {
 		}
 	}
 	var conf strings.Builder
-	if err := nginxConfig.Execute(&conf, data); err != nil {
+	if err := nginxMain.Execute(&conf, data); err != nil {
 		tb.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(n.dir, "nginx.conf"), []byte(conf.String()), 0o600); err != nil {
