@@ -75,8 +75,10 @@ func requireNode(tb testing.TB) string {
 	if err != nil {
 		missing(tb, "node is not installed: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join("node_modules", "@stomp", "stompjs", "package.json")); err != nil {
-		missing(tb, "the e2e packages are not installed (run `npm ci` in e2e/): %v", err)
+	for _, pkg := range []string{"@stomp/stompjs", "ws", "playwright-core"} {
+		if _, err := os.Stat(filepath.Join("node_modules", filepath.FromSlash(pkg), "package.json")); err != nil {
+			missing(tb, "the e2e packages are not installed (run `npm ci` in e2e/): %v", err)
+		}
 	}
 	return node
 }
