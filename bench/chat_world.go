@@ -208,6 +208,9 @@ func (w *chatWorld) read(ctx context.Context, cu *chatUser, gen int, sub *client
 	w.reconnect(ctx, cu)
 }
 
+// maxReconnectAttempts bounds the tries of one reconnect (about 30 seconds of them).
+const maxReconnectAttempts = 30
+
 // reconnect closes cu's connection (if it still has one) and opens a new one. It does
 // nothing when a reconnect of cu is in progress already.
 func (w *chatWorld) reconnect(ctx context.Context, cu *chatUser) {
@@ -224,7 +227,7 @@ func (w *chatWorld) reconnect(ctx context.Context, cu *chatUser) {
 	if old != nil {
 		old.Close()
 	}
-	for attempt := 0; ctx.Err() == nil; attempt++ {
+	for attempt := 0; attempt < maxReconnectAttempts && ctx.Err() == nil; attempt++ {
 		err := w.connect(ctx, cu)
 		if err == nil {
 			return

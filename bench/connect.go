@@ -33,7 +33,7 @@ func runConnect(ctx context.Context, cfg Config, n *node, res *Result) error {
 
 	meter := NewMeter("connect")
 	sessions := make([]*stompSession, cfg.Sessions)
-	var open, dropped atomic.Int64
+	var opened atomic.Int64
 	var pace <-chan time.Time
 	if cfg.Rate > 0 {
 		t := time.NewTicker(time.Duration(float64(time.Second) / cfg.Rate))
@@ -44,7 +44,7 @@ func runConnect(ctx context.Context, cfg Config, n *node, res *Result) error {
 	if err != nil {
 		return err
 	}
-	p := startProgress(cfg.Progress, "sessions", func() string { return fmt.Sprintf("open %d", open.Load()) }, meter)
+	p := startProgress(cfg.Progress, "sessions", func() string { return fmt.Sprintf("opened %d", opened.Load()) }, meter)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	rampCtx, cancelRamp := context.WithCancel(ctx)
@@ -81,12 +81,7 @@ func runConnect(ctx context.Context, cfg Config, n *node, res *Result) error {
 				}
 				rec.Record(time.Since(start))
 				sessions[i] = s
-				open.Add(1)
-				go func() {
-					<-s.done
-					open.Add(-1)
-					dropped.Add(1)
-				}()
+				opened.Add(1)
 			}
 		}()
 	}
@@ -95,13 +90,13 @@ func runConnect(ctx context.Context, cfg Config, n *node, res *Result) error {
 	established := int64(meter.Snapshot().Count())
 	hb := startHeartBeats(sessions, cfg.HeartBeat)
 	fmt.Fprintf(cfg.Progress, "holding %d sessions for %s\n", established, cfg.Duration)
-	droppedBefore := dropped.Load()
+	openBefore := countOpen(sessions)
 	select {
 	case <-time.After(cfg.Duration):
 	case <-ctx.Done():
 	}
-	droppedDuringHold := dropped.Load() - droppedBefore
-	held := open.Load()
+	held := countOpen(sessions)
+	droppedDuringHold := openBefore - held
 	after, err := targetMemory(ctx, cfg, n)
 	if err != nil {
 		cfg.Logger.Warn("read memory", "err", err)
@@ -132,6 +127,22 @@ func runConnect(ctx context.Context, cfg Config, n *node, res *Result) error {
 	res.check("every session opened", established == int64(cfg.Sessions), "%d of %d", established, cfg.Sessions)
 	res.check("no session dropped while idle", droppedDuringHold == 0, "%d dropped", droppedDuringHold)
 	return nil
+}
+
+// countOpen returns how many of sessions are still open.
+func countOpen(sessions []*stompSession) int64 {
+	var n int64
+	for _, s := range sessions {
+		if s == nil {
+			continue
+		}
+		select {
+		case <-s.done:
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // targetMemory reads the memory of the node, or of the --target broker's process.

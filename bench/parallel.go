@@ -49,12 +49,12 @@ func parallel(ctx context.Context, w io.Writer, label string, n, conc int, fn fu
 				return err
 			}
 			if time.Since(start) > time.Second {
-				fmt.Fprintf(w, "seed  %-12s %d/%d in %.1fs\n", label, n, n, time.Since(start).Seconds())
+				fmt.Fprintf(w, "%-12s %d/%d in %.1fs\n", label, n, n, time.Since(start).Seconds())
 			}
 			return nil
 		case <-tick.C:
 			d := done.Load()
-			fmt.Fprintf(w, "seed  %-12s %d/%d  %.0f/s\n", label, d, n, float64(d)/time.Since(start).Seconds())
+			fmt.Fprintf(w, "%-12s %d/%d  %.0f/s\n", label, d, n, float64(d)/time.Since(start).Seconds())
 		}
 	}
 }

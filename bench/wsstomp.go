@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,6 +46,9 @@ type stompDial struct {
 	vhost     string        // the CONNECT host header; default the URL's host name
 	heartBeat time.Duration // offered both ways; 0 for none
 	onMessage func(*stomp.Frame)
+	// readBuffer is the size of the socket's read buffer: small keeps idle sessions light
+	// (connect), large reads several queued frames per system call (fanout). Default 1 KiB.
+	readBuffer int
 }
 
 // errSessionClosed is the error of calls on a session that has ended.
@@ -79,7 +83,7 @@ func dialStomp(ctx context.Context, d stompDial) (*stompSession, error) {
 		Addr:             d.wsURL,
 		RequestHeader:    hdr,
 		HandshakeTimeout: 30 * time.Second,
-		ReadBufferSize:   1024,
+		ReadBufferSize:   cmp.Or(d.readBuffer, 1024),
 		NewSession:       func() gws.SessionStorage { return noStorage{} },
 	}, nc)
 	if err != nil {
