@@ -31,11 +31,12 @@ type Tokens struct {
 	issuer   string
 	audience string
 	ttl      time.Duration
+	verified *verifiedCache
 }
 
 // NewTokens returns Tokens that issue tokens valid for ttl, for audience, from issuer.
 func NewTokens(keys *KeySet, issuer, audience string, ttl time.Duration) *Tokens {
-	return &Tokens{keys: keys, issuer: issuer, audience: audience, ttl: ttl}
+	return &Tokens{keys: keys, issuer: issuer, audience: audience, ttl: ttl, verified: newVerifiedCache()}
 }
 
 // TTL returns how long issued tokens are valid.
@@ -69,6 +70,17 @@ func (t *Tokens) Issue(userID, sessionID string, now time.Time) (string, time.Ti
 // by an unknown key or with another algorithm, expired, issued for another issuer or
 // audience, missing a claim) gives an unauthenticated *plop.Error.
 func (t *Tokens) Verify(token string, now time.Time) (Claims, error) {
+	if c, ok := t.verified.get(token, now); ok {
+		return c, nil
+	}
+	c, err := t.verify(token, now)
+	if err == nil {
+		t.verified.put(token, c, now)
+	}
+	return c, err
+}
+
+func (t *Tokens) verify(token string, now time.Time) (Claims, error) {
 	p := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
 		jwt.WithIssuer(t.issuer),

@@ -189,3 +189,27 @@ func BenchmarkTokensVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifiedTokenCacheKeepsExpiry checks that a token verified once (and so cached) is
+// still refused once it expires, and that a forgery of a cached token's payload is not
+// mistaken for it.
+func TestVerifiedTokenCacheKeepsExpiry(t *testing.T) {
+	tk := NewTokens(NewKeySet(mustKey(t)), "plop", "plop", time.Minute)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tok, _, err := tk.Issue("u1", "s1", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the second call is answered from the cache
+		c, err := tk.Verify(tok, now.Add(30*time.Second))
+		if err != nil || c.UserID != "u1" {
+			t.Fatalf("fresh token: %+v, %v", c, err)
+		}
+	}
+	if _, err := tk.Verify(tok, now.Add(time.Minute)); err == nil {
+		t.Fatal("expired token accepted from the cache")
+	}
+	if _, err := tk.Verify(tok+"x", now); err == nil {
+		t.Fatal("altered token accepted")
+	}
+}
