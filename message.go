@@ -51,6 +51,10 @@ type Attachment struct {
 	URL          string    `json:"url"`
 	ThumbnailURL string    `json:"thumbnail_url,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
+
+	MessageSeq   int64  `json:"-"` // seq of the message that carries it; 0 while unattached
+	BlobKey      string `json:"-"` // blob key of the bytes
+	ThumbnailKey string `json:"-"` // blob key of the thumbnail of an image; "" for files
 }
 
 // MessageStore persists messages.
@@ -58,7 +62,10 @@ type MessageStore interface {
 	// CreateMessage stores m with the room's next seq, in one transaction that also advances
 	// the room's last seq and activity time and the sender's read pointer. When the sender
 	// already sent a message with m.ClientMsgID in this room it stores nothing and returns
-	// that message with created false.
+	// that message with created false. m.AttachmentIDs (attachments uploaded to the room
+	// by the sender that no message took yet) are linked to the message in the same
+	// transaction; when one is not such an attachment nothing is stored and the error is
+	// invalid_argument. The stored message carries its attachments.
 	CreateMessage(ctx context.Context, m *Message) (stored Message, created bool, err error)
 	// Message returns one message by seq. Returns not_found.
 	Message(ctx context.Context, roomID string, seq int64) (Message, error)
