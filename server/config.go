@@ -36,6 +36,7 @@ type Config struct {
 	LogLevel        string        // PLOP_LOG_LEVEL: debug, info, warn, error
 	LogFormat       string        // PLOP_LOG_FORMAT: json, text, or auto (text on a terminal)
 	ShutdownTimeout time.Duration // PLOP_SHUTDOWN_TIMEOUT: grace for in-flight requests
+	HeartBeat       time.Duration // PLOP_HEARTBEAT: STOMP heart-beat interval the server offers
 
 	// App tunes the services beyond what the variables above set (tests shorten timeouts).
 	App app.Config
@@ -55,6 +56,7 @@ func DefaultConfig() Config {
 		LogLevel:        "info",
 		LogFormat:       "auto",
 		ShutdownTimeout: 15 * time.Second,
+		HeartBeat:       10 * time.Second,
 	}
 }
 
@@ -135,6 +137,9 @@ func (c Config) Validate() error {
 	default:
 		bad("PLOP_LOG_FORMAT %q: want json, text or auto", c.LogFormat)
 	}
+	if c.HeartBeat < time.Second || c.HeartBeat > 5*time.Minute {
+		bad("PLOP_HEARTBEAT %s: want between 1s and 5m", c.HeartBeat)
+	}
 	if c.ShutdownTimeout <= 0 {
 		bad("PLOP_SHUTDOWN_TIMEOUT must be positive")
 	}
@@ -168,6 +173,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	})
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PLOP_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json, text or auto (PLOP_LOG_FORMAT)")
+	fs.DurationVar(&c.HeartBeat, "heartbeat", c.HeartBeat, "STOMP heart-beat interval offered to clients (PLOP_HEARTBEAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (PLOP_SHUTDOWN_TIMEOUT)")
 }
 
@@ -225,6 +231,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("PLOP_LOG_LEVEL", &c.LogLevel)
 	str("PLOP_LOG_FORMAT", &c.LogFormat)
 	dur("PLOP_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	dur("PLOP_HEARTBEAT", &c.HeartBeat)
 	return c, errors.Join(errs...)
 }
 

@@ -113,6 +113,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 		Logger:         logger,
 		Registry:       reg,
 		AllowedOrigins: cfg.CORSOrigins,
+		HeartBeat:      cfg.HeartBeat,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("real time: %w", err)

@@ -47,6 +47,7 @@ func Start(tb testing.TB, opts ...Option) *Server {
 	cfg.Argon2MemoryKiB = 64 // tests need speed, not resistance to cracking
 	cfg.Argon2Time = 1
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.HeartBeat = 2 * time.Second // heart-beat tests need not wait long
 	for _, o := range opts {
 		o(&cfg)
 	}
