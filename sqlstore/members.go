@@ -153,8 +153,9 @@ func (db *DB) RemoveMember(ctx context.Context, roomID, userID string, now time.
 }
 
 // MarkRead moves userID's read pointer in roomID up to seq, never down and never past the
-// room's last seq, and returns the pointer after the move. Returns not_found when userID is
-// not a member.
+// room's last seq, and returns the pointer after the move; the user's pending push
+// notification about the room is cleared up to the pointer in the same transaction. Returns
+// not_found when userID is not a member.
 func (db *DB) MarkRead(ctx context.Context, roomID, userID string, seq int64) (int64, error) {
 	var ptr int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -179,6 +180,9 @@ func (db *DB) MarkRead(ctx context.Context, roomID, userID string, seq int64) (i
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE room_members SET last_read_seq = ? WHERE room_id = ? AND user_id = ? AND last_read_seq < ?`,
 			target, roomID, userID, target); err != nil {
+			return err
+		}
+		if err := clearPendingPush(ctx, tx, roomID, userID, target); err != nil {
 			return err
 		}
 		ptr = target

@@ -28,7 +28,7 @@ const (
 // hotWrites are the statements prepared on the writer at Open (statements cannot be
 // prepared on the single-connection SQLite writer from inside a transaction).
 func (db *DB) hotWrites() []string {
-	return []string{db.d.nextSeq, sqlLastSeq, sqlInsertMessage, sqlSenderRead, sqlSeqByClientID, sqlMessage, sqlReactionsOf}
+	return []string{db.d.nextSeq, sqlLastSeq, sqlInsertMessage, sqlQueuePush, sqlSenderRead, sqlSeqByClientID, sqlMessage, sqlReactionsOf}
 }
 
 // messageCols reads a message (msg); see scanMessages.
@@ -127,6 +127,10 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 		// here on the unique key, and the transaction rolls back with its seq.
 		if _, err := tx.ExecContext(ctx, sqlInsertMessage,
 			m.ID, m.RoomID, seq, m.SenderID, m.Body, clientID, replyTo, ms(created)); err != nil {
+			return err
+		}
+		// The push job commits with the message: a crash after the commit loses no push.
+		if _, err := tx.ExecContext(ctx, sqlQueuePush, m.RoomID, seq, ms(created), ms(created)); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, sqlSenderRead,
