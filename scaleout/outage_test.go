@@ -1,6 +1,7 @@
 package scaleout
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,8 +61,13 @@ func TestBackingServicesRestart(t *testing.T) {
 		presence := func() answer {
 			return c.probe(ctx, "GET", "/api/v1/presence?user_ids="+receivers[0].ID, owner.Tokens.AccessToken)
 		}
+		login := func() answer {
+			return c.probeJSON(ctx, "POST", "/api/v1/auth/login", "", map[string]string{"email": owner.Email, "password": owner.Password})
+		}
 		c.redis.kill()
 		c.expectOutage(t, "GET /api/v1/presence", presence)
+		// Log-in counts attempts in Redis, and refuses rather than lets them through uncounted.
+		c.expectOutage(t, "POST /api/v1/auth/login", login)
 		c.expectNotReady(t)
 		// Nothing a STOMP client sends needs Redis: typing is relayed best-effort and its
 		// throttle lets it through, so the frame is acknowledged rather than failed.
@@ -74,6 +80,7 @@ func TestBackingServicesRestart(t *testing.T) {
 
 		c.redis.start(t)
 		c.expectRecovery(t, "GET /api/v1/presence", presence)
+		c.expectRecovery(t, "POST /api/v1/auth/login", login)
 		c.expectReady(t)
 		// Fan-out resumes: every receiver gets messages live again.
 		for _, r := range tr.receivers {
@@ -145,21 +152,38 @@ func (a answer) String() string {
 	return fmt.Sprintf("%d %s after %s", a.status, a.body, a.took.Round(time.Millisecond))
 }
 
-// probe sends one request through nginx and measures it.
+// probe sends one request through nginx, with a bearer token or a JSON body, and measures it.
 func (c *cluster) probe(ctx context.Context, method, path, token string) answer {
+	return c.probeJSON(ctx, method, path, token, nil)
+}
+
+func (c *cluster) probeJSON(ctx context.Context, method, path, token string, in any) answer {
 	start := time.Now()
-	req, err := http.NewRequestWithContext(ctx, method, c.URL()+path, nil)
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return answer{err: err}
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.URL()+path, body)
 	if err != nil {
 		return answer{err: err}
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return answer{err: err, took: time.Since(start)}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return answer{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: body, took: time.Since(start), err: err}
+	out, err := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: out, took: time.Since(start), err: err}
 }
 
 // maxAnswer bounds every answer during an outage: failing fast, not hanging.
