@@ -74,6 +74,9 @@ func (db *DB) loadMessage(ctx context.Context, q querier, roomID string, seq int
 	if err := attachReactions(ctx, q, roomID, msgs); err != nil {
 		return plop.Message{}, err
 	}
+	if err := attachAttachments(ctx, q, roomID, msgs); err != nil {
+		return plop.Message{}, err
+	}
 	return msgs[0], nil
 }
 
@@ -133,9 +136,11 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 		if _, err := tx.ExecContext(ctx, sqlQueuePush, m.RoomID, seq, ms(created), ms(created)); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, sqlSenderRead,
-			seq, m.RoomID, m.SenderID, seq)
-		return err
+		if _, err = tx.ExecContext(ctx, sqlSenderRead,
+			seq, m.RoomID, m.SenderID, seq); err != nil {
+			return err
+		}
+		return linkAttachments(ctx, sqlTx, m, seq)
 	})
 	if err != nil && m.ClientMsgID != "" && db.d.isUnique(err) {
 		// A concurrent retry won the race on the idempotency key.
@@ -149,6 +154,13 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 	stored := plop.Message{
 		ID: m.ID, RoomID: m.RoomID, Seq: seq, SenderID: m.SenderID, Body: m.Body, ClientMsgID: m.ClientMsgID,
 		ReplyTo: m.ReplyTo, CreatedAt: created, Reactions: []plop.Reaction{}, Attachments: []plop.Attachment{},
+	}
+	if len(m.AttachmentIDs) > 0 {
+		msgs := []plop.Message{stored}
+		if err := attachAttachments(ctx, db.rq(), m.RoomID, msgs); err != nil {
+			return plop.Message{}, false, db.fail("create message", err)
+		}
+		stored = msgs[0]
 	}
 	return stored, true, nil
 }
@@ -214,6 +226,9 @@ func (db *DB) Messages(ctx context.Context, roomID string, before, after int64, 
 		if descending {
 			slices.Reverse(msgs)
 		}
+		if err := attachAttachments(ctx, rtx, roomID, msgs); err != nil {
+			return err
+		}
 		return attachReactions(ctx, rtx, roomID, msgs)
 	})
 	if err != nil {
@@ -239,7 +254,7 @@ func (db *DB) EditMessage(ctx context.Context, roomID string, seq int64, body st
 	return m, nil
 }
 
-// DeleteMessage marks the message deleted and clears its body and reactions. Deleting twice
+// DeleteMessage marks the message deleted and clears its body, reactions and attachments. Deleting twice
 // keeps the first deletion. Returns not_found.
 func (db *DB) DeleteMessage(ctx context.Context, roomID string, seq int64, now time.Time) (plop.Message, error) {
 	var m plop.Message
@@ -250,6 +265,9 @@ func (db *DB) DeleteMessage(ctx context.Context, roomID string, seq int64, now t
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM message_reactions WHERE room_id = ? AND seq = ?`, roomID, seq); err != nil {
+			return err
+		}
+		if err := deleteMessageAttachments(ctx, tx, roomID, seq); err != nil {
 			return err
 		}
 		m, err = db.loadMessage(ctx, tx, roomID, seq)

@@ -256,5 +256,5 @@ func (db *DB) fillRooms(ctx context.Context, q querier, rooms []plop.Room) error
 		}
 		rooms[index[m.RoomID]].LastMessage = m
 	}
-	return nil
+	return attachLastAttachments(ctx, q, msgs, in, args)
 }
