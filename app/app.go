@@ -42,6 +42,7 @@ type Store interface {
 	plop.RoomStore
 	plop.MessageStore
 	plop.DeviceStore
+	plop.AttachmentStore
 }
 
 // Deps are the adapters the services run on. Every field is required but Logger, Now, and
@@ -82,6 +83,16 @@ type Config struct {
 	TypingInterval time.Duration
 	// PublicURL, when set, makes media URLs absolute (https://chat.example.com).
 	PublicURL string
+	// AttachmentImageMaxBytes bounds an image sent in a conversation, AttachmentFileMaxBytes
+	// any other file. AttachmentUnsentTTL is how long an upload that no message took is
+	// kept; SweepAttachments runs every AttachmentSweepInterval (see RunAttachmentSweeper).
+	AttachmentImageMaxBytes int64
+	AttachmentFileMaxBytes  int64
+	AttachmentUnsentTTL     time.Duration
+	AttachmentSweepInterval time.Duration
+	// SpoolDir is where uploaded files are staged before they are stored; "" is the
+	// system's temporary directory.
+	SpoolDir string
 }
 
 // DefaultConfig returns the configuration Plop runs with unless told otherwise.
@@ -99,6 +110,11 @@ func DefaultConfig() Config {
 		AvatarMaxDim:    512,
 		MaxGroupMembers: 1000,
 		TypingInterval:  2 * time.Second,
+
+		AttachmentImageMaxBytes: 20 << 20,
+		AttachmentFileMaxBytes:  50 << 20,
+		AttachmentUnsentTTL:     24 * time.Hour,
+		AttachmentSweepInterval: time.Hour,
 	}
 }
 
@@ -115,6 +131,14 @@ func (c Config) withDefaults() Config {
 	set(&c.ResendInterval, d.ResendInterval)
 	set(&c.LimitWindow, d.LimitWindow)
 	set(&c.TypingInterval, d.TypingInterval)
+	set(&c.AttachmentUnsentTTL, d.AttachmentUnsentTTL)
+	set(&c.AttachmentSweepInterval, d.AttachmentSweepInterval)
+	if c.AttachmentImageMaxBytes <= 0 {
+		c.AttachmentImageMaxBytes = d.AttachmentImageMaxBytes
+	}
+	if c.AttachmentFileMaxBytes <= 0 {
+		c.AttachmentFileMaxBytes = d.AttachmentFileMaxBytes
+	}
 	if c.CodeMaxAttempts <= 0 {
 		c.CodeMaxAttempts = d.CodeMaxAttempts
 	}

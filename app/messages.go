@@ -20,18 +20,20 @@ import (
 //
 // The body is kept exactly as sent: valid UTF-8, not only white space, at most
 // plop.MaxMessageBody bytes. reply_to must be the seq of a message of the same room.
-// Attachments are not supported yet.
+// attachment_ids (at most plop.MaxAttachmentsSent) must name files the sender uploaded to
+// this room that no message carries yet (see UploadAttachment); a message with attachments
+// may have an empty body.
 // Returns invalid_argument, not_found or forbidden.
 func (a *App) SendMessage(ctx context.Context, me, roomID string, in MessageInput) (msg plop.Message, created bool, err error) {
-	if err := checkBody(in.Body); err != nil {
+	if err := checkMessageBody(in.Body, len(in.AttachmentIDs)); err != nil {
 		return plop.Message{}, false, err
 	}
 	cid, err := clientMsgID(in.ClientMsgID)
 	if err != nil {
 		return plop.Message{}, false, err
 	}
-	if len(in.AttachmentIDs) > 0 {
-		return plop.Message{}, false, plop.Errorf(plop.EInvalid, "attachments are not supported yet")
+	if err := checkAttachmentIDs(in.AttachmentIDs); err != nil {
+		return plop.Message{}, false, err
 	}
 	members, err := a.membersIfIn(ctx, me, roomID)
 	if err != nil {
@@ -53,6 +55,8 @@ func (a *App) SendMessage(ctx context.Context, me, roomID string, in MessageInpu
 		ClientMsgID: cid,
 		ReplyTo:     in.ReplyTo,
 		CreatedAt:   a.clock(),
+
+		AttachmentIDs: in.AttachmentIDs,
 	}
 	stored, created, err := a.store.CreateMessage(ctx, &m)
 	if err != nil {
@@ -135,9 +139,13 @@ func (a *App) DeleteMessage(ctx context.Context, me, roomID string, seq int64) (
 	if err != nil {
 		return plop.Message{}, err
 	}
+	gone := a.attachmentsOf(ctx, roomID, seq)
 	m, err := a.store.DeleteMessage(ctx, roomID, seq, a.clock())
 	if err != nil {
 		return plop.Message{}, err
+	}
+	for _, att := range gone {
+		a.deleteAttachmentBlobs(ctx, att)
 	}
 	m = presentMessage(m)
 	a.publishMessage(ctx, plop.EventMessageDeleted, m, members)

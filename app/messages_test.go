@@ -122,7 +122,7 @@ func TestSendMessageValidation(t *testing.T) {
 		{"not UTF-8", MessageInput{Body: "bad \xff byte"}, "UTF-8"},
 		{"long client id", MessageInput{Body: "x", ClientMsgID: strings.Repeat("c", plop.MaxClientMsgID+1)}, "client_msg_id"},
 		{"client id with space", MessageInput{Body: "x", ClientMsgID: "a b"}, "client_msg_id"},
-		{"attachments", MessageInput{Body: "x", AttachmentIDs: []string{"a1"}}, "attachments are not supported yet"},
+		{"unknown attachment", MessageInput{Body: "x", AttachmentIDs: []string{"a1"}}, "attachment_ids"},
 		{"reply to nothing", MessageInput{Body: "x", ReplyTo: seq(2)}, "reply_to"},
 		{"reply to zero", MessageInput{Body: "x", ReplyTo: seq(0)}, "reply_to"},
 	} {

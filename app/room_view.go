@@ -72,14 +72,13 @@ func isAdmin(members []plop.Member, userID string) bool {
 	return ok && f == i
 }
 
-// presentMessage makes a message's lists encode as [] rather than null.
+// presentMessage makes a message's lists encode as [] rather than null and fills the
+// download URLs of its attachments.
 func presentMessage(m plop.Message) plop.Message {
 	if m.Reactions == nil {
 		m.Reactions = []plop.Reaction{}
 	}
-	if m.Attachments == nil {
-		m.Attachments = []plop.Attachment{}
-	}
+	m.Attachments = presentAttachments(m.Attachments)
 	return m
 }
 
