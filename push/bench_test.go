@@ -3,6 +3,8 @@ package push
 import (
 	"context"
 	"testing"
+
+	"github.com/plop-chat/plop/push/pushtest"
 )
 
 func BenchmarkEncrypt(b *testing.B) {
@@ -34,7 +36,7 @@ func BenchmarkWebPushSend(b *testing.B) {
 
 // BenchmarkFCMSend measures one delivery to the FCM fake on loopback, the access token cached.
 func BenchmarkFCMSend(b *testing.B) {
-	f := newFakeFCM(b)
+	f := pushtest.NewFCM(b)
 	s := mustFCM(b, f)
 	n := testNotification()
 	b.RunParallel(func(pb *testing.PB) {

@@ -223,22 +223,22 @@ type apsPayload struct {
 // platforms, the data for the app, Android's priority, TTL and collapse key, and the same
 // for APNs in its headers.
 func fcmMessageOf(token string, n Notification, now time.Time) fcmMessage {
-	ttl := n.ttl()
+	life := ttl(n)
 	m := fcmMessage{
 		Token:        token,
-		Notification: fcmNotification{Title: n.Title, Body: n.body()},
-		Data:         n.data(),
+		Notification: fcmNotification{Title: n.Title, Body: body(n)},
+		Data:         data(n),
 		Android: fcmAndroid{
 			Priority:    UrgencyNormal,
-			TTL:         strconv.FormatInt(int64(ttl/time.Second), 10) + "s",
+			TTL:         strconv.FormatInt(int64(life/time.Second), 10) + "s",
 			CollapseKey: n.Tag,
 		},
 		APNS: fcmAPNS{Headers: map[string]string{
 			"apns-priority":   "5",
-			"apns-expiration": strconv.FormatInt(now.Add(ttl).Unix(), 10),
+			"apns-expiration": strconv.FormatInt(now.Add(life).Unix(), 10),
 		}},
 	}
-	if n.high() {
+	if high(n) {
 		m.Android.Priority = UrgencyHigh
 		m.APNS.Headers["apns-priority"] = "10"
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plop-chat/plop"
+	"github.com/plop-chat/plop/push/pushtest"
 )
 
 var fcmDevice = plop.Device{ID: "dev-1", UserID: "u-1", Platform: plop.PlatformFCM, Token: "fcm-registration-token"}
@@ -27,16 +28,16 @@ func testNotification() Notification {
 }
 
 func TestFCMSendsTheV1Message(t *testing.T) {
-	f := newFakeFCM(t)
+	f := pushtest.NewFCM(t)
 	s := mustFCM(t, f)
 	before := time.Now()
 	if err := s.Send(context.Background(), fcmDevice, testNotification()); err != nil {
 		t.Fatal(err)
 	}
-	if grants, sends := f.counts(); grants != 1 || sends != 1 {
+	if grants, sends := fcmCounts(f); grants != 1 || sends != 1 {
 		t.Fatalf("%d grants and %d sends, want 1 and 1", grants, sends)
 	}
-	m := f.sends[0].message
+	m := f.Sends()[0].Message
 	if m.Token != "fcm-registration-token" || m.Notification["title"] != "Ana" || m.Notification["body"] != "are we still on for tonight?" {
 		t.Errorf("token and notification: %+v", m)
 	}
@@ -61,7 +62,7 @@ func TestFCMSendsTheV1Message(t *testing.T) {
 	if err := s.Send(context.Background(), fcmDevice, Notification{Title: "Ben", Body: strings.Repeat("é", 2000)}); err != nil {
 		t.Fatal(err)
 	}
-	m = f.sends[1].message
+	m = f.Sends()[1].Message
 	if m.Android.Priority != "normal" || m.Android.TTL != "86400s" || m.Android.CollapseKey != "" || m.Android.Notification != nil ||
 		m.APNS.Headers["apns-priority"] != "5" || m.APNS.Headers["apns-collapse-id"] != "" {
 		t.Errorf("normal message %+v", m)
@@ -72,7 +73,7 @@ func TestFCMSendsTheV1Message(t *testing.T) {
 }
 
 func TestFCMCachesTheAccessToken(t *testing.T) {
-	f := newFakeFCM(t)
+	f := pushtest.NewFCM(t)
 	s := mustFCM(t, f)
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
@@ -86,7 +87,7 @@ func TestFCMCachesTheAccessToken(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if grants, sends := f.counts(); grants != 1 || sends != 20 {
+	if grants, sends := fcmCounts(f); grants != 1 || sends != 20 {
 		t.Fatalf("%d grants for %d sends, want 1 for 20", grants, sends)
 	}
 
@@ -105,79 +106,77 @@ func TestFCMCachesTheAccessToken(t *testing.T) {
 		if err := s.Send(context.Background(), fcmDevice, testNotification()); err != nil {
 			t.Fatal(err)
 		}
-		if grants, _ := f.counts(); grants != tc.grants {
+		if grants, _ := fcmCounts(f); grants != tc.grants {
 			t.Fatalf("with %v left on the token: %d grants, want %d", tc.left, grants, tc.grants)
 		}
 	}
 }
 
 func TestFCMReplacesARefusedToken(t *testing.T) {
-	f := newFakeFCM(t)
+	f := pushtest.NewFCM(t)
 	s := mustFCM(t, f)
 	if err := s.Send(context.Background(), fcmDevice, testNotification()); err != nil {
 		t.Fatal(err)
 	}
-	f.revoke()
+	f.Revoke()
 	if err := s.Send(context.Background(), fcmDevice, testNotification()); err != nil {
 		t.Fatalf("send after the token was revoked: %v", err)
 	}
-	if grants, sends := f.counts(); grants != 2 || sends != 2 {
+	if grants, sends := fcmCounts(f); grants != 2 || sends != 2 {
 		t.Fatalf("%d grants and %d accepted sends, want 2 and 2", grants, sends)
 	}
 }
 
 func TestFCMRefusedTokensDoNotLoop(t *testing.T) {
-	f := newFakeFCM(t)
-	f.deny = true
+	f := pushtest.NewFCM(t)
+	f.Deny()
 	s := mustFCM(t, f)
 	err := s.Send(context.Background(), fcmDevice, testNotification())
 	if err == nil || !strings.Contains(err.Error(), "UNAUTHENTICATED") || errors.Is(err, ErrGone) || errors.Is(err, plop.ErrUnavailable) {
 		t.Fatalf("send with tokens always refused: %v", err)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.grants != 2 || f.denied != 2 {
-		t.Fatalf("%d grants and %d refused sends, want 2 and 2 (one fresh token, then give up)", f.grants, f.denied)
+	if f.Grants() != 2 || f.Denied() != 2 {
+		t.Fatalf("%d grants and %d refused sends, want 2 and 2 (one fresh token, then give up)", f.Grants(), f.Denied())
 	}
 }
 
 func TestFCMRetriesThrottlingThenSucceeds(t *testing.T) {
-	f := newFakeFCM(t)
-	f.answer = func(n int) (int, http.Header, string) {
+	f := pushtest.NewFCM(t)
+	f.SetAnswer(func(n int, _ pushtest.Message) (int, http.Header, string) {
 		if n <= 2 {
 			return 429, nil, `{"error":{"code":429,"message":"Quota exceeded.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.firebase.fcm.v1.FcmError","errorCode":"QUOTA_EXCEEDED"}]}}`
 		}
 		return 200, nil, `{"name":"projects/plop-test/messages/3"}`
-	}
+	})
 	s := mustFCM(t, f)
 	if err := s.Send(context.Background(), fcmDevice, testNotification()); err != nil {
 		t.Fatal(err)
 	}
-	if _, sends := f.counts(); sends != 3 {
+	if _, sends := fcmCounts(f); sends != 3 {
 		t.Fatalf("%d sends, want exactly 3 (two throttled, one accepted)", sends)
 	}
 }
 
 func TestFCMHonoursRetryAfter(t *testing.T) {
-	f := newFakeFCM(t)
-	f.answer = func(n int) (int, http.Header, string) {
+	f := pushtest.NewFCM(t)
+	f.SetAnswer(func(n int, _ pushtest.Message) (int, http.Header, string) {
 		if n == 1 {
 			return 503, http.Header{"Retry-After": {"1"}}, `{"error":{"code":503,"message":"The service is currently unavailable.","status":"UNAVAILABLE"}}`
 		}
 		return 200, nil, `{}`
-	}
+	})
 	s := mustFCM(t, f)
 	if err := s.Send(context.Background(), fcmDevice, testNotification()); err != nil {
 		t.Fatal(err)
 	}
-	if gap := f.sends[1].at.Sub(f.sends[0].at); gap < 900*time.Millisecond {
+	if gap := f.Sends()[1].At.Sub(f.Sends()[0].At); gap < 900*time.Millisecond {
 		t.Fatalf("retried after %v, the service asked for 1s", gap)
 	}
 
 	// A Retry-After beyond the caller's deadline ends the send at once.
-	f.answer = func(int) (int, http.Header, string) {
+	f.SetAnswer(func(int, pushtest.Message) (int, http.Header, string) {
 		return 503, http.Header{"Retry-After": {"3"}}, `{"error":{"code":503,"status":"UNAVAILABLE"}}`
-	}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	start := time.Now()
@@ -188,16 +187,16 @@ func TestFCMHonoursRetryAfter(t *testing.T) {
 }
 
 func TestFCMGivesUpAfterServerErrors(t *testing.T) {
-	f := newFakeFCM(t)
-	f.answer = func(int) (int, http.Header, string) {
+	f := pushtest.NewFCM(t)
+	f.SetAnswer(func(int, pushtest.Message) (int, http.Header, string) {
 		return 500, nil, `{"error":{"code":500,"message":"Internal error encountered.","status":"INTERNAL"}}`
-	}
+	})
 	s := mustFCM(t, f)
 	err := s.Send(context.Background(), fcmDevice, testNotification())
 	if !errors.Is(err, plop.ErrUnavailable) || errors.Is(err, ErrGone) {
 		t.Fatalf("after server errors: %v, want unavailable", err)
 	}
-	if _, sends := f.counts(); sends != 4 {
+	if _, sends := fcmCounts(f); sends != 4 {
 		t.Fatalf("%d sends, want exactly 4 tries", sends)
 	}
 }
@@ -217,31 +216,31 @@ func TestFCMGoneDevices(t *testing.T) {
 		{"bare 404", 404, `404 page not found`, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeFCM(t)
-			f.answer = func(int) (int, http.Header, string) { return tc.status, nil, tc.body }
+			f := pushtest.NewFCM(t)
+			f.SetAnswer(func(int, pushtest.Message) (int, http.Header, string) { return tc.status, nil, tc.body })
 			s := mustFCM(t, f)
 			err := s.Send(context.Background(), fcmDevice, testNotification())
 			if err == nil || errors.Is(err, ErrGone) != tc.gone || errors.Is(err, plop.ErrUnavailable) {
 				t.Fatalf("error %v: gone %v, want %v, and not unavailable", err, errors.Is(err, ErrGone), tc.gone)
 			}
-			if _, sends := f.counts(); sends != 1 {
+			if _, sends := fcmCounts(f); sends != 1 {
 				t.Fatalf("%d sends, want 1: a refusal is not retried", sends)
 			}
 		})
 	}
-	f := newFakeFCM(t)
+	f := pushtest.NewFCM(t)
 	if err := mustFCM(t, f).Send(context.Background(), plop.Device{ID: "d", Platform: plop.PlatformFCM}, testNotification()); !errors.Is(err, ErrGone) {
 		t.Fatalf("device without a token: %v", err)
 	}
 }
 
 func TestFCMGrantRefused(t *testing.T) {
-	f := newFakeFCM(t)
+	f := pushtest.NewFCM(t)
 	stranger, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadFCM(f.credentials(stranger), f.srv.URL, f.srv.Client(), quietLogger())
+	s, err := LoadFCM(f.CredentialsFileWithKey(t, stranger), f.URL, f.Client(), quietLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,14 +248,14 @@ func TestFCMGrantRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "invalid_grant") || errors.Is(err, ErrGone) {
 		t.Fatalf("send with a key Google does not know: %v", err)
 	}
-	if grants, sends := f.counts(); grants != 0 || sends != 0 {
+	if grants, sends := fcmCounts(f); grants != 0 || sends != 0 {
 		t.Fatalf("%d grants and %d sends, want none", grants, sends)
 	}
 }
 
 func TestLoadFCMRejectsBadCredentials(t *testing.T) {
-	f := newFakeFCM(t)
-	good, _ := os.ReadFile(f.credentials(nil))
+	f := pushtest.NewFCM(t)
+	good, _ := os.ReadFile(f.CredentialsFile(t))
 	dir := t.TempDir()
 	for name, content := range map[string]string{
 		"not json":   "{",

@@ -10,7 +10,6 @@ package push
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -18,16 +17,9 @@ import (
 	"github.com/plop-chat/plop"
 )
 
-// Notification is what a device shows.
-type Notification struct {
-	Title, Body string
-	RoomID      string
-	Count       int               // messages collapsed into this notification (the app badge)
-	Tag         string            // collapse key: one notification per room (e.g. "room:<id>")
-	Data        map[string]string // extra data for the app (room_id, seq, ...)
-	TTL         time.Duration     // how long the push service keeps it for an offline device; 0 is DefaultTTL
-	Urgency     string            // UrgencyNormal (the default) or UrgencyHigh
-}
+// Notification is what a device shows: the domain's PushNotification. A zero TTL is
+// DefaultTTL; an empty Urgency is UrgencyNormal.
+type Notification = plop.PushNotification
 
 // Urgencies of a Notification.
 const (
@@ -40,11 +32,12 @@ const DefaultTTL = 24 * time.Hour
 
 // MaxBodyBytes bounds the body a device is sent: longer bodies are cut at a character
 // boundary and end with an ellipsis. A notification is a preview; the app fetches the rest.
-const MaxBodyBytes = 1024
+const MaxBodyBytes = plop.MaxPushBody
 
 // ErrGone is wrapped by Send when the push service says the device token/subscription is no
-// longer valid (FCM UNREGISTERED / 404, Web Push 404/410): the caller deletes the device.
-var ErrGone = errors.New("push: device is gone")
+// longer valid (FCM UNREGISTERED / 404, Web Push 404/410): the caller deletes the device. It
+// is the domain's plop.ErrDeviceGone.
+var ErrGone = plop.ErrDeviceGone
 
 // Sender delivers one notification to one device.
 //
@@ -57,12 +50,16 @@ type Sender interface {
 }
 
 // Mux sends by platform: FCM devices to the FCM sender, webpush devices to the WebPush
-// sender, falling back to the log sender when a platform is not configured.
+// sender, falling back to the log sender when a platform is not configured. It is the
+// plop.Pusher that the services use.
 type Mux struct {
 	fcm, webpush, fallback Sender
 }
 
-var _ Sender = (*Mux)(nil)
+var (
+	_ Sender      = (*Mux)(nil)
+	_ plop.Pusher = (*Mux)(nil)
+)
 
 // NewMux returns a Mux. A nil fcm or webpush sender sends that platform to fallback; a nil
 // fallback is a LogSender on slog.Default().
@@ -90,8 +87,13 @@ func (m *Mux) Send(ctx context.Context, d plop.Device, n Notification) error {
 	return fmt.Errorf("push to device %s: unknown platform %q", d.ID, d.Platform)
 }
 
+// Push is Send, for plop.Pusher.
+func (m *Mux) Push(ctx context.Context, d plop.Device, n plop.PushNotification) error {
+	return m.Send(ctx, d, n)
+}
+
 // ttl returns n's TTL in whole seconds, DefaultTTL when unset.
-func (n Notification) ttl() time.Duration {
+func ttl(n Notification) time.Duration {
 	if n.TTL <= 0 {
 		return DefaultTTL
 	}
@@ -99,10 +101,10 @@ func (n Notification) ttl() time.Duration {
 }
 
 // high reports whether n asks for immediate delivery.
-func (n Notification) high() bool { return n.Urgency == UrgencyHigh }
+func high(n Notification) bool { return n.Urgency == UrgencyHigh }
 
 // data returns n.Data with room_id (and count, when set) filled in unless already present.
-func (n Notification) data() map[string]string {
+func data(n Notification) map[string]string {
 	out := make(map[string]string, len(n.Data)+2)
 	for k, v := range n.Data {
 		out[k] = v
@@ -117,7 +119,7 @@ func (n Notification) data() map[string]string {
 }
 
 // body returns n.Body cut to MaxBodyBytes.
-func (n Notification) body() string { return truncate(n.Body, MaxBodyBytes) }
+func body(n Notification) string { return truncate(n.Body, MaxBodyBytes) }
 
 // truncate cuts s to at most max bytes at a character boundary, ending it with an ellipsis.
 func truncate(s string, max int) string {

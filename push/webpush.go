@@ -143,9 +143,9 @@ func (w *WebPush) try(ctx context.Context, d plop.Device, n Notification, endpoi
 	req.Header.Set("Authorization", authz)
 	req.Header.Set("Content-Encoding", "aes128gcm")
 	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set("TTL", strconv.FormatInt(int64(n.ttl()/time.Second), 10))
+	req.Header.Set("TTL", strconv.FormatInt(int64(ttl(n)/time.Second), 10))
 	req.Header.Set("Urgency", UrgencyNormal)
-	if n.high() {
+	if high(n) {
 		req.Header.Set("Urgency", UrgencyHigh)
 	}
 	if n.Tag != "" {
@@ -171,7 +171,7 @@ func (w *WebPush) try(ctx context.Context, d plop.Device, n Notification, endpoi
 
 // webPayload returns the JSON of n, its body shortened as needed to fit one push message.
 func webPayload(n Notification) ([]byte, error) {
-	p := WebPayload{Title: n.Title, Body: n.body(), RoomID: n.RoomID, Count: n.Count, Tag: n.Tag, Data: n.data()}
+	p := WebPayload{Title: n.Title, Body: body(n), RoomID: n.RoomID, Count: n.Count, Tag: n.Tag, Data: data(n)}
 	for {
 		out, err := json.Marshal(p)
 		if err != nil {
