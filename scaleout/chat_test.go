@@ -2,6 +2,7 @@ package scaleout
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -167,11 +168,14 @@ func TestChatAcrossNodes(t *testing.T) {
 	if off.Presence.LastSeen == nil {
 		t.Fatalf("carol's offline presence has no last_seen: %+v", off.Presence)
 	}
-	ps, err := bob.API.Presence(ctx, carol.ID, alice.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 2 || ps[0].Online || ps[0].LastSeen == nil || !ps[1].Online {
-		t.Fatalf("presence after carol left: %+v", ps)
-	}
+	waitFor(t, 10*time.Second, "carol offline with a last-seen time, alice online", nil, func() error {
+		ps, err := bob.API.Presence(ctx, carol.ID, alice.ID)
+		if err != nil {
+			return err
+		}
+		if len(ps) != 2 || ps[0].Online || ps[0].LastSeen == nil || !ps[1].Online {
+			return fmt.Errorf("presence: %+v", ps)
+		}
+		return nil
+	})
 }
