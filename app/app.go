@@ -93,6 +93,8 @@ type Config struct {
 	// SpoolDir is where uploaded files are staged before they are stored; "" is the
 	// system's temporary directory.
 	SpoolDir string
+	// WebPushKey is the VAPID public key browsers subscribe with; "" when Web Push is off.
+	WebPushKey string
 }
 
 // DefaultConfig returns the configuration Plop runs with unless told otherwise.

@@ -1,0 +1,217 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/plop-chat/plop"
+)
+
+// foldJobs claims a batch of queued jobs and folds each message into the pending
+// notifications of the members to notify: those pushCandidates allows who are not online
+// anywhere. It returns how many jobs it claimed and when the notifications it started fall
+// due (zero when it started none).
+func (w *PushWorker) foldJobs(ctx context.Context) (claimed int, due time.Time) {
+	now := w.now()
+	claim := w.newClaim()
+	jobs, err := w.out.ClaimPushJobs(ctx, claim, now, w.cfg.Lease, w.cfg.Batch)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.WarnContext(ctx, "push: claim jobs", "err", err)
+		}
+		return 0, time.Time{}
+	}
+	if len(jobs) == 0 {
+		return 0, time.Time{}
+	}
+	folds := make([]plop.PushFold, 0, len(jobs))
+	kept := make([]plop.PushJob, 0, len(jobs))   // the jobs of folds
+	candidates := make([][]string, 0, len(jobs)) // the candidates of folds
+	var ids []string
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		pm, err := w.out.PushMessage(ctx, j.RoomID, j.Seq)
+		switch {
+		case plop.ErrorCode(err) == plop.ENotFound:
+			pm = plop.PushMessage{RoomID: j.RoomID, Seq: j.Seq, Deleted: true} // nothing to notify
+		case err != nil:
+			w.retryJob(ctx, claim, j, err)
+			continue
+		}
+		c := pushCandidates(pm)
+		for _, id := range c {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		folds = append(folds, plop.PushFold{JobID: j.ID, RoomID: j.RoomID, Seq: j.Seq, SenderID: pm.SenderID,
+			Title: pushTitle(pm), Body: pushPreview(pm)})
+		kept = append(kept, j)
+		candidates = append(candidates, c)
+	}
+	online, err := w.online(ctx, ids)
+	if err != nil {
+		// Whom to spare cannot be known: give the batch back to be tried later.
+		for _, j := range kept {
+			w.retryJob(ctx, claim, j, err)
+		}
+		return len(jobs), time.Time{}
+	}
+	for i := range folds {
+		for _, id := range candidates[i] {
+			if !online[id] {
+				folds[i].UserIDs = append(folds[i].UserIDs, id)
+			}
+		}
+		if len(folds[i].UserIDs) > 0 {
+			due = now.Add(w.cfg.Delay)
+		}
+	}
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := w.out.FoldPushJobs(bctx, claim, folds, now, w.cfg.Delay, w.cfg.Cooldown); err != nil {
+		// The jobs stay queued; they are claimed again when the lease runs out.
+		level := slog.LevelWarn
+		if plop.ErrorCode(err) == plop.EConflict {
+			level = slog.LevelInfo // another node took over after this one was slow
+		}
+		w.log.Log(ctx, level, "push: fold jobs", "jobs", len(folds), "err", err)
+		return len(jobs), time.Time{}
+	}
+	return len(jobs), due
+}
+
+// retryJob gives job back to be tried again after a backoff, or drops it after MaxAttempts.
+func (w *PushWorker) retryJob(ctx context.Context, claim string, j plop.PushJob, cause error) {
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if j.Attempts+1 >= w.cfg.MaxAttempts {
+		w.log.WarnContext(ctx, "push: dropping a message's notifications after repeated failures",
+			"room_id", j.RoomID, "seq", j.Seq, "attempts", j.Attempts+1, "err", cause)
+		if err := w.out.FoldPushJobs(bctx, claim, []plop.PushFold{{JobID: j.ID, RoomID: j.RoomID, Seq: j.Seq}}, w.now(), w.cfg.Delay, w.cfg.Cooldown); err != nil {
+			w.log.WarnContext(ctx, "push: drop job", "room_id", j.RoomID, "seq", j.Seq, "err", err)
+		}
+		return
+	}
+	w.log.WarnContext(ctx, "push: will retry a message's notifications", "room_id", j.RoomID, "seq", j.Seq, "err", cause)
+	if err := w.out.RetryPushJob(bctx, claim, j.ID, w.now().Add(w.backoff(j.Attempts))); err != nil {
+		w.log.WarnContext(ctx, "push: give job back", "room_id", j.RoomID, "seq", j.Seq, "err", err)
+	}
+}
+
+// online returns which of ids have a live connection anywhere in the cluster.
+func (w *PushWorker) online(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	for start := 0; start < len(ids); start += plop.MaxPageSize {
+		chunk := ids[start:min(start+plop.MaxPageSize, len(ids))]
+		ps, err := w.presence.Presence(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			out[p.UserID] = p.Online
+		}
+	}
+	return out, nil
+}
+
+// deliverDue claims the notifications that are due and delivers them, Workers at a time. It
+// returns how many it claimed.
+func (w *PushWorker) deliverDue(ctx context.Context) int {
+	claim := w.newClaim()
+	ps, err := w.out.ClaimPushes(ctx, claim, w.now(), w.cfg.Lease, w.cfg.Batch)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.WarnContext(ctx, "push: claim notifications", "err", err)
+		}
+		return 0
+	}
+	sem := make(chan struct{}, w.cfg.Workers)
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			w.deliver(ctx, claim, p)
+		})
+	}
+	wg.Wait()
+	return len(ps)
+}
+
+// deliver sends p to every device of its user, unless the user came online meanwhile. A
+// device the push service no longer knows is deleted; a push service that is unavailable
+// makes the notification come back after a backoff, up to MaxAttempts; any other refusal is
+// logged and dropped.
+func (w *PushWorker) deliver(ctx context.Context, claim string, p plop.PendingPush) {
+	log := w.log.With("user_id", p.UserID, "room_id", p.RoomID)
+	online, err := w.online(ctx, []string{p.UserID})
+	var devices []plop.Device
+	if err == nil && !online[p.UserID] {
+		devices, err = w.devices.Devices(ctx, p.UserID)
+	}
+	if err != nil {
+		w.retryPush(ctx, claim, p, log, err)
+		return
+	}
+	n := pushNotification(p)
+	sent, unavailable := 0, false
+	for _, d := range devices {
+		sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
+		err := w.pusher.Push(sctx, d, n)
+		cancel()
+		switch {
+		case err == nil:
+			sent++
+		case errors.Is(err, plop.ErrDeviceGone):
+			log.InfoContext(ctx, "push: removing a device its push service no longer knows", "device_id", d.ID, "platform", d.Platform, "err", err)
+			bctx, cancel := bookkeeping(ctx)
+			if err := w.devices.DeleteDevice(bctx, d.UserID, d.ID); err != nil && plop.ErrorCode(err) != plop.ENotFound {
+				log.WarnContext(ctx, "push: delete gone device", "device_id", d.ID, "err", err)
+			}
+			cancel()
+		case errors.Is(err, plop.ErrUnavailable) || ctx.Err() != nil:
+			unavailable = true
+			log.WarnContext(ctx, "push: push service unavailable", "device_id", d.ID, "platform", d.Platform, "err", err)
+		default:
+			log.WarnContext(ctx, "push: notification refused; dropped for this device", "device_id", d.ID, "platform", d.Platform, "err", err)
+		}
+	}
+	if ctx.Err() != nil {
+		return // stopping: the claim runs out and the notification is sent again
+	}
+	if unavailable && p.Attempts+1 < w.cfg.MaxAttempts {
+		w.retryPush(ctx, claim, p, log, errors.New("a push service was unavailable"))
+		return
+	}
+	if unavailable {
+		log.WarnContext(ctx, "push: giving up on a notification after repeated failures", "attempts", p.Attempts+1)
+	}
+	now := w.now()
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	next := now.Add(w.cfg.Delay)
+	if sent > 0 {
+		next = now.Add(w.cfg.Cooldown)
+	}
+	if err := w.out.FinishPush(bctx, claim, p, sent > 0, now, next); err != nil {
+		log.WarnContext(ctx, "push: record delivery", "err", err)
+	}
+}
+
+// retryPush gives p back to be sent after a backoff.
+func (w *PushWorker) retryPush(ctx context.Context, claim string, p plop.PendingPush, log *slog.Logger, cause error) {
+	if ctx.Err() != nil {
+		return
+	}
+	log.InfoContext(ctx, "push: will retry a notification", "attempts", p.Attempts+1, "err", cause)
+	bctx, cancel := bookkeeping(ctx)
+	defer cancel()
+	if err := w.out.RetryPush(bctx, claim, p, w.now().Add(w.backoff(p.Attempts))); err != nil {
+		log.WarnContext(ctx, "push: give notification back", "err", err)
+	}
+}
