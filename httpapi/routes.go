@@ -15,9 +15,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
 // Route access and body kinds.
 const (
-	authed = iota // needs a valid access token
-	public        // anyone
-	upload        // needs a token; the body is an upload bounded by MaxUploadBytes
+	authed       = iota // needs a valid access token
+	public              // anyone
+	upload              // needs a token; the body is an upload bounded by MaxUploadBytes
+	attachUpload        // needs a token; the body is an attachment bounded by the app's limits
 )
 
 // route is one line of the route table.
@@ -85,6 +86,11 @@ func (api *API) routes() []route {
 		{"DELETE /api/v1/rooms/{id}/messages/{seq}", authed, api.deleteMessage},
 		{"PUT /api/v1/rooms/{id}/messages/{seq}/reactions/{emoji}", authed, api.react},
 		{"DELETE /api/v1/rooms/{id}/messages/{seq}/reactions/{emoji}", authed, api.unreact},
+
+		// Attachments.
+		{"POST /api/v1/rooms/{id}/attachments", attachUpload, api.uploadAttachment},
+		{"GET /api/v1/rooms/{id}/attachments/{aid}", authed, api.attachment},
+		{"GET /api/v1/rooms/{id}/attachments/{aid}/thumbnail", authed, api.attachmentThumbnail},
 	}
 }
 
@@ -109,6 +115,9 @@ func (api *API) wrap(rt route) http.Handler {
 	limit := api.opt.MaxBodyBytes
 	if rt.access == upload {
 		limit = api.opt.MaxUploadBytes + multipartSlack
+	}
+	if rt.access == attachUpload && api.app != nil {
+		limit = api.app.MaxAttachmentBytes() + multipartSlack
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info := infoOf(r)

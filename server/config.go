@@ -24,6 +24,7 @@ type Config struct {
 	SessionStore    string        // PLOP_SESSION_STORE: where refresh tokens live: database (default) or redis
 	NodeID          string        // PLOP_NODE_ID: this node's name in logs and presence keys; default the host name
 	SMTPURL         string        // PLOP_SMTP_URL: unset writes e-mail to <data dir>/outbox
+	S3URL           string        // PLOP_S3_URL: S3-compatible bucket for images and files; unset keeps them under <data dir>/blobs
 	MailFrom        string        // PLOP_MAIL_FROM
 	PublicURL       string        // PLOP_PUBLIC_URL: how clients reach this server, for links
 	JWTKeyFile      string        // PLOP_JWT_KEY_FILE: default <data dir>/keys/jwt-ed25519.pem
@@ -108,6 +109,12 @@ func (c Config) Validate() error {
 			bad("PLOP_SMTP_URL: want smtp://[user:pass@]host:port or smtps://...")
 		}
 	}
+	if c.S3URL != "" {
+		// The URL holds a secret: never quote it.
+		if u, err := url.Parse(c.S3URL); err != nil || u.Scheme != "s3" || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			bad("PLOP_S3_URL: want s3://ACCESS_KEY:SECRET@host:port/bucket[?region=..&tls=..&path_style=..]")
+		}
+	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("PLOP_PUBLIC_URL %q: want http(s)://host[:port]", c.PublicURL)
@@ -156,6 +163,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SessionStore, "session-store", c.SessionStore, "where refresh tokens live: database or redis (PLOP_SESSION_STORE)")
 	fs.StringVar(&c.NodeID, "node-id", c.NodeID, "name of this node; default the host name (PLOP_NODE_ID)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", c.SMTPURL, "SMTP server URL; unset writes e-mail to <data dir>/outbox (PLOP_SMTP_URL)")
+	fs.StringVar(&c.S3URL, "s3-url", c.S3URL, "S3-compatible bucket for images and files, s3://KEY:SECRET@host:port/bucket; unset keeps them under <data dir>/blobs (PLOP_S3_URL)")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of e-mail (PLOP_MAIL_FROM)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public base URL of this server (PLOP_PUBLIC_URL)")
 	fs.StringVar(&c.JWTKeyFile, "jwt-key-file", c.JWTKeyFile, "Ed25519 signing key (PEM); created if missing (PLOP_JWT_KEY_FILE)")
@@ -212,6 +220,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("PLOP_NODE_ID", &c.NodeID)
 	str("PLOP_SMTP_URL", &c.SMTPURL)
 	str("PLOP_MAIL_FROM", &c.MailFrom)
+	str("PLOP_S3_URL", &c.S3URL)
 	str("PLOP_PUBLIC_URL", &c.PublicURL)
 	str("PLOP_JWT_KEY_FILE", &c.JWTKeyFile)
 	if v := getenv("PLOP_CORS_ORIGINS"); v != "" {

@@ -19,7 +19,6 @@ import (
 	"github.com/plop-chat/plop"
 	"github.com/plop-chat/plop/app"
 	"github.com/plop-chat/plop/auth"
-	"github.com/plop-chat/plop/blob"
 	"github.com/plop-chat/plop/httpapi"
 	"github.com/plop-chat/plop/mail"
 	"github.com/plop-chat/plop/realtime"
@@ -77,9 +76,13 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := blob.NewDisk(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := s.blobStore(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("blob store: %w", err)
+		return nil, err
+	}
+	spool, err := s.spoolDir()
+	if err != nil {
+		return nil, err
 	}
 	sh, err := s.shared(ctx, db)
 	if err != nil {
@@ -90,6 +93,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	appCfg.AccessTokenTTL = cfg.AccessTokenTTL
 	appCfg.RefreshTokenTTL = cfg.RefreshTokenTTL
 	appCfg.PublicURL = cfg.PublicURL
+	appCfg.SpoolDir = spool
 	s.app, err = app.New(app.Deps{
 		Store:             db,
 		Sessions:          sh.sessions,
@@ -107,6 +111,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	if err != nil {
 		return nil, err
 	}
+	s.startAttachmentSweeper()
 
 	reg := prometheus.NewRegistry()
 	s.rt, err = realtime.New(s.app, sh.broker, realtime.Options{
