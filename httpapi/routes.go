@@ -69,6 +69,7 @@ func (api *API) routes() []route {
 		{"POST /api/v1/devices", authed, api.registerDevice},
 		{"GET /api/v1/devices", authed, api.devices},
 		{"DELETE /api/v1/devices/{id}", authed, api.deleteDevice},
+		{"GET /api/v1/push/vapid-key", authed, api.vapidKey},
 
 		// Rooms.
 		{"POST /api/v1/rooms", authed, api.createRoom},

@@ -41,6 +41,8 @@ type Config struct {
 
 	// App tunes the services beyond what the variables above set (tests shorten timeouts).
 	App app.Config
+	// PushSettings configure push notifications (see push.go).
+	PushSettings
 }
 
 // DefaultConfig returns the embedded-defaults configuration: SQLite, outbox folder, one node.
@@ -58,6 +60,7 @@ func DefaultConfig() Config {
 		LogFormat:       "auto",
 		ShutdownTimeout: 15 * time.Second,
 		HeartBeat:       10 * time.Second,
+		PushSettings:    defaultPushSettings(),
 	}
 }
 
@@ -73,6 +76,7 @@ func (c Config) Resolved() Config {
 	if c.NodeID == "" {
 		c.NodeID, _ = os.Hostname()
 	}
+	c.PushSettings = c.resolvedPush()
 	return c
 }
 
@@ -150,6 +154,7 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("PLOP_SHUTDOWN_TIMEOUT must be positive")
 	}
+	errs = append(errs, c.validatePush()...)
 	return errors.Join(errs...)
 }
 
@@ -183,6 +188,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json, text or auto (PLOP_LOG_FORMAT)")
 	fs.DurationVar(&c.HeartBeat, "heartbeat", c.HeartBeat, "STOMP heart-beat interval offered to clients (PLOP_HEARTBEAT)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (PLOP_SHUTDOWN_TIMEOUT)")
+	c.pushFlags(fs)
 }
 
 // FromEnv returns DefaultConfig overridden by the PLOP_* variables that getenv finds.
@@ -241,6 +247,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("PLOP_LOG_FORMAT", &c.LogFormat)
 	dur("PLOP_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("PLOP_HEARTBEAT", &c.HeartBeat)
+	errs = append(errs, c.pushFromEnv(getenv)...)
 	return c, errors.Join(errs...)
 }
 

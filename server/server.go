@@ -33,6 +33,7 @@ type Server struct {
 	db      *sqlstore.DB
 	app     *app.App
 	rt      *realtime.Server
+	push    *app.PushWorker // nil when PLOP_PUSH_WORKERS is 0
 	handler http.Handler
 	closers []func() error // run in reverse order by Close
 }
@@ -88,11 +89,16 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	if err != nil {
 		return nil, err
 	}
+	webPushKey, err := s.startPush(ctx, db, sh)
+	if err != nil {
+		return nil, err
+	}
 
 	appCfg := cfg.App
 	appCfg.AccessTokenTTL = cfg.AccessTokenTTL
 	appCfg.RefreshTokenTTL = cfg.RefreshTokenTTL
 	appCfg.PublicURL = cfg.PublicURL
+	appCfg.WebPushKey = webPushKey
 	appCfg.SpoolDir = spool
 	s.app, err = app.New(app.Deps{
 		Store:             db,
