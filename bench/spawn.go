@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -27,7 +28,15 @@ func spawnNode(ctx context.Context, cfg Config) (*node, error) {
 	}
 	sc := benchNodeConfig(cfg, dir)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	env := append(os.Environ(),
+	// The node's settings are the generator's alone: none of this shell's PLOP_* variables
+	// (an SMTP server would take the verification codes away from the outbox).
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PLOP_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
 		"PLOP_ADDR="+addr,
 		"PLOP_DATA_DIR="+dir,
 		"PLOP_ARGON2_MEMORY_KIB="+strconv.Itoa(int(sc.Argon2MemoryKiB)),
