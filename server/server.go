@@ -49,9 +49,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 		logger = slog.Default()
 	}
 	s = &Server{cfg: cfg, log: logger}
+	built := s // the error returns below set s to nil
 	defer func() {
 		if err != nil {
-			s.Close()
+			built.Close()
 		}
 	}()
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
