@@ -19,7 +19,7 @@ import (
 type cluster struct {
 	tb    testing.TB
 	dir   string
-	keys  string // the JWT key file every node signs with
+	keys  string // the directory of the keys every node shares
 	redis *redisServer
 	db    *mariaDB
 	nodes []*node
@@ -53,14 +53,15 @@ func startCluster(tb testing.TB, n int) *cluster {
 	c.redis = startRedis(tb, dir)
 	c.db = startMariaDB(tb, dir)
 
-	// Every node must sign and check the same access tokens and hash verification codes with
-	// the same secret: operators share the keys directory between nodes.
-	keysDir := filepath.Join(dir, "keys")
-	c.keys = filepath.Join(keysDir, "jwt-ed25519.pem")
-	if _, err := auth.LoadOrCreateKeySet(c.keys); err != nil {
+	// Every node must sign and check the same access tokens, hash verification codes with the
+	// same secret and sign Web Push with the same key: operators share the keys between nodes
+	// (see docs/operations.md). The code secret has no setting of its own: it is copied into
+	// each node's data directory.
+	c.keys = filepath.Join(dir, "keys")
+	if _, err := auth.LoadOrCreateKeySet(filepath.Join(c.keys, "jwt-ed25519.pem")); err != nil {
 		tb.Fatal(err)
 	}
-	secret, err := auth.LoadOrCreateSecret(filepath.Join(keysDir, "code-secret"))
+	secret, err := auth.LoadOrCreateSecret(filepath.Join(c.keys, "code-secret"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -108,7 +109,8 @@ func (c *cluster) spawnNode(tb testing.TB, bin string, nd *node) {
 		"PLOP_DATABASE_URL="+c.db.URL(),
 		"PLOP_REDIS_URL="+c.redis.URL(),
 		"PLOP_NODE_ID="+nd.id,
-		"PLOP_JWT_KEY_FILE="+c.keys,
+		"PLOP_JWT_KEY_FILE="+filepath.Join(c.keys, "jwt-ed25519.pem"),
+		"PLOP_VAPID_KEY_FILE="+filepath.Join(c.keys, "vapid.pem"), // the first node creates it
 		"PLOP_TRUST_PROXY=true",
 		"PLOP_ARGON2_MEMORY_KIB=64",
 		"PLOP_ARGON2_TIME=1",
