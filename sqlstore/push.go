@@ -99,16 +99,28 @@ func (db *DB) RetryPushJob(ctx context.Context, claim string, id int64, at time.
 	return db.fail("retry push job", err)
 }
 
+// The queries of PushMessage: fixed texts, prepared once on the readers.
+const (
+	sqlPushMessage = `SELECT r.type, r.name, msg.sender_id, msg.body, msg.deleted_at, COALESCE(u.name, '')
+		FROM messages msg JOIN rooms r ON r.id = msg.room_id LEFT JOIN users u ON u.id = msg.sender_id
+		WHERE msg.room_id = ? AND msg.seq = ?`
+	sqlPushMembers = `SELECT m.user_id, m.last_read_seq, m.muted,
+		EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = m.user_id AND b.blocked_id = ?) OR (b.blocker_id = ? AND b.blocked_id = m.user_id))
+		FROM room_members m WHERE m.room_id = ? AND m.user_id <> ? ORDER BY m.user_id`
+)
+
 // PushMessage returns the message roomID/seq with its sender's name, the room's type and name,
 // and the other members with their read pointers, mute flags and whether they and the sender
 // block each other, from one snapshot. Returns not_found when there is no such message.
 func (db *DB) PushMessage(ctx context.Context, roomID string, seq int64) (plop.PushMessage, error) {
 	pm := plop.PushMessage{RoomID: roomID, Seq: seq}
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
+	if err := db.rc.warm(ctx, sqlPushMessage, sqlPushMembers); err != nil {
+		return pm, db.fail("prepare push queries", err)
+	}
+	err := db.readTx(ctx, func(sqlTx *sql.Tx) error {
+		tx := cachedQuerier{c: &db.rc, tx: sqlTx}
 		var deleted sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT r.type, r.name, msg.sender_id, msg.body, msg.deleted_at, COALESCE(u.name, '')
-			FROM messages msg JOIN rooms r ON r.id = msg.room_id LEFT JOIN users u ON u.id = msg.sender_id
-			WHERE msg.room_id = ? AND msg.seq = ?`, roomID, seq).
+		err := tx.QueryRowContext(ctx, sqlPushMessage, roomID, seq).
 			Scan(&pm.RoomType, &pm.RoomName, &pm.SenderID, &pm.Body, &deleted, &pm.SenderName)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("message")
@@ -117,10 +129,7 @@ func (db *DB) PushMessage(ctx context.Context, roomID string, seq int64) (plop.P
 			return err
 		}
 		pm.Deleted = deleted.Valid
-		rows, err := tx.QueryContext(ctx, `SELECT m.user_id, m.last_read_seq, m.muted,
-			EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = m.user_id AND b.blocked_id = ?) OR (b.blocker_id = ? AND b.blocked_id = m.user_id))
-			FROM room_members m WHERE m.room_id = ? AND m.user_id <> ? ORDER BY m.user_id`,
-			pm.SenderID, pm.SenderID, roomID, pm.SenderID)
+		rows, err := tx.QueryContext(ctx, sqlPushMembers, pm.SenderID, pm.SenderID, roomID, pm.SenderID)
 		if err != nil {
 			return err
 		}
