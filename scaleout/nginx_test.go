@@ -43,11 +43,12 @@ http {
 var (
 	exampleUpstreams = regexp.MustCompile(`(?m)^\s*server plop\d+:8080 [^;]*;\n`)
 	exampleListen    = regexp.MustCompile(`(?m)^(\s*)listen 80;`)
+	exampleLogDir    = "/var/log/nginx/"
 )
 
 // siteConfig returns deploy/nginx.conf with the test's nodes as upstream servers, listening
-// on the test's port.
-func siteConfig(tb testing.TB, port int, nodes []string) string {
+// on the test's port, logging into dir.
+func siteConfig(tb testing.TB, dir string, port int, nodes []string) string {
 	tb.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "deploy", "nginx.conf"))
 	if err != nil {
@@ -69,6 +70,7 @@ func siteConfig(tb testing.TB, port int, nodes []string) string {
 		}
 		return ""
 	})
+	conf = strings.ReplaceAll(conf, exampleLogDir, dir+"/")
 	return exampleListen.ReplaceAllString(conf, fmt.Sprintf("${1}listen 127.0.0.1:%d;", port))
 }
 
@@ -80,7 +82,7 @@ func startNginx(tb testing.TB, dir string, nodes []string) *nginxServer {
 	if err := os.MkdirAll(filepath.Join(n.dir, "tmp"), 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	site := siteConfig(tb, n.port, nodes)
+	site := siteConfig(tb, n.dir, n.port, nodes)
 	if err := os.WriteFile(filepath.Join(n.dir, "plop.conf"), []byte(site), 0o600); err != nil {
 		tb.Fatal(err)
 	}
