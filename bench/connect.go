@@ -97,6 +97,9 @@ func runConnect(ctx context.Context, cfg Config, n *node, res *Result) error {
 	}
 	held := countOpen(sessions)
 	droppedDuringHold := openBefore - held
+	if why := firstEnd(sessions); why != nil {
+		fmt.Fprintf(cfg.Progress, "a session ended: %v\n", why)
+	}
 	after, err := targetMemory(ctx, cfg, n)
 	if err != nil {
 		cfg.Logger.Warn("read memory", "err", err)
@@ -143,6 +146,21 @@ func countOpen(sessions []*stompSession) int64 {
 		}
 	}
 	return n
+}
+
+// firstEnd returns why the first of sessions that ended did, nil when none did.
+func firstEnd(sessions []*stompSession) error {
+	for _, s := range sessions {
+		if s == nil {
+			continue
+		}
+		select {
+		case <-s.done:
+			return s.reason()
+		default:
+		}
+	}
+	return nil
 }
 
 // targetMemory reads the memory of the node, or of the --target broker's process.

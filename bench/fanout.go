@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -86,6 +87,14 @@ func runFanout(ctx context.Context, cfg Config, n *node, res *Result) error {
 		fmt.Fprintf(cfg.Progress, "step %d: %.0f messages/s to %d subscribers (%.0f deliveries/s)\n", k+1, rate, cfg.RoomSize, rate*float64(cfg.RoomSize))
 		step, err := fo.runStep(ctx, cfg, sender, dests.sendTo, k, rate, next, receipts)
 		next = fo.steps[k].end
+		if gone := int64(len(subs)) - countOpen(subs); gone > 0 {
+			step.Disconnected = gone
+			step.UnderTarget = false
+			step.StopReason = strings.TrimPrefix(step.StopReason+fmt.Sprintf(", %d subscribers disconnected", gone), ", ")
+			if gone == int64(len(subs)) || k == 0 {
+				fmt.Fprintf(cfg.Progress, "a subscriber's session ended: %v\n", firstEnd(subs))
+			}
+		}
 		res.Steps = append(res.Steps, step)
 		if err != nil {
 			p.Stop()
@@ -127,6 +136,8 @@ func runFanout(ctx context.Context, cfg Config, n *node, res *Result) error {
 	}
 	res.check("every subscriber got every message", lostKept == 0, "%d deliveries lost in the steps the target kept up with", lostKept)
 	res.check("no message delivered twice", doubled == 0, "%d doubled", doubled)
+	gone := int64(len(subs)) - countOpen(subs)
+	res.check("no subscriber disconnected", gone == 0, "%d of %d", gone, len(subs))
 	return nil
 }
 

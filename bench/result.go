@@ -106,6 +106,7 @@ type Step struct {
 	Lost          int64   `json:"lost"`           // deliveries that never came
 	Doubled       int64   `json:"doubled"`        // deliveries that came twice
 	Errors        int64   `json:"errors"`
+	Disconnected  int64   `json:"disconnected"` // subscribers whose session had ended by the step's end
 	UnderTarget   bool    `json:"under_target"` // p99 < 100 ms, nothing lost, rate kept
 	StopReason    string  `json:"stop_reason,omitempty"`
 	StepSeconds   float64 `json:"seconds"`
