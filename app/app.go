@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/plop-chat/plop"
@@ -178,6 +179,9 @@ type App struct {
 	log       *slog.Logger
 	now       func() time.Time
 	cfg       Config
+	// photos bounds how many uploaded images are decoded at once: a large one takes
+	// hundreds of megabytes while it is processed.
+	photos chan struct{}
 }
 
 // New returns the services running on d with configuration c.
@@ -218,6 +222,7 @@ func New(d Deps, c Config) (*App, error) {
 		store: d.Store, sessions: d.Sessions, vcodes: d.VerificationCodes, presence: d.Presence, broker: d.Broker, limiter: d.Limiter,
 		blobs: d.Blobs, mailer: d.Mailer, passwords: d.Passwords, tokens: d.Tokens,
 		codes: d.Codes, log: d.Logger, now: d.Now, cfg: c.withDefaults(),
+		photos: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}, nil
 }
 

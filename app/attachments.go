@@ -72,12 +72,10 @@ func (a *App) UploadAttachment(ctx context.Context, me, roomID string, up Attach
 		if err != nil {
 			return plop.Attachment{}, err
 		}
-		limits := media.PhotoLimits
-		limits.MaxBytes = int64(len(data))
-		img, err := media.Normalize(bytes.NewReader(data), limits)
+		img, thumb, err := a.normalizePhoto(ctx, data)
 		switch plop.ErrorCode(err) {
 		case "":
-			stored, err := a.storePhoto(ctx, att, up.Name, img)
+			stored, err := a.storePhoto(ctx, att, up.Name, img, thumb)
 			if err != nil {
 				return plop.Attachment{}, err
 			}
@@ -117,15 +115,33 @@ func readAtMost(r io.Reader, limit int64, what string) ([]byte, error) {
 	return data, nil
 }
 
-// storePhoto makes the thumbnail of a normalized image, stores both blobs and records the
-// attachment.
-func (a *App) storePhoto(ctx context.Context, att plop.Attachment, name string, img media.Image) (plop.Attachment, error) {
-	thumbLimits := media.ThumbnailLimits
-	thumbLimits.MaxBytes = int64(len(img.Data))
-	thumb, err := media.Normalize(bytes.NewReader(img.Data), thumbLimits)
-	if err != nil {
-		return plop.Attachment{}, fmt.Errorf("thumbnail of a normalized image: %w", err)
+// normalizePhoto re-encodes an uploaded image and makes its thumbnail, waiting for one of
+// the slots that bound how many images are decoded at once. It returns invalid_argument when
+// data does not decode as an image.
+func (a *App) normalizePhoto(ctx context.Context, data []byte) (img, thumb media.Image, err error) {
+	select {
+	case a.photos <- struct{}{}:
+		defer func() { <-a.photos }()
+	case <-ctx.Done():
+		return media.Image{}, media.Image{}, ctx.Err()
 	}
+	limits := media.PhotoLimits
+	limits.MaxBytes = int64(len(data))
+	img, err = media.Normalize(bytes.NewReader(data), limits)
+	if err != nil {
+		return media.Image{}, media.Image{}, err
+	}
+	limits = media.ThumbnailLimits
+	limits.MaxBytes = int64(len(img.Data))
+	thumb, err = media.Normalize(bytes.NewReader(img.Data), limits)
+	if err != nil {
+		return media.Image{}, media.Image{}, fmt.Errorf("thumbnail of a normalized image: %w", err)
+	}
+	return img, thumb, nil
+}
+
+// storePhoto stores a normalized image and its thumbnail and records the attachment.
+func (a *App) storePhoto(ctx context.Context, att plop.Attachment, name string, img, thumb media.Image) (plop.Attachment, error) {
 	ext := ".jpg"
 	if img.ContentType == "image/png" {
 		ext = ".png"
