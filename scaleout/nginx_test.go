@@ -82,6 +82,20 @@ func startNginx(tb testing.TB, dir string, nodes []string) *nginxServer {
 	if err := os.MkdirAll(filepath.Join(n.dir, "tmp"), 0o755); err != nil {
 		tb.Fatal(err)
 	}
+	onFreePort(tb, "nginx", &n.port, func(tb testing.TB) error { return n.tryStart(tb, bin, nodes) })
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			b, _ := os.ReadFile(filepath.Join(n.dir, "error.log"))
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			tb.Logf("--- nginx error.log (last lines) ---\n%s", strings.Join(lines[max(0, len(lines)-20):], "\n"))
+		}
+	})
+	return n
+}
+
+// tryStart writes the configuration for n.port and starts nginx with it.
+func (n *nginxServer) tryStart(tb testing.TB, bin string, nodes []string) error {
+	tb.Helper()
 	site := siteConfig(tb, n.dir, n.port, nodes)
 	if err := os.WriteFile(filepath.Join(n.dir, "plop.conf"), []byte(site), 0o600); err != nil {
 		tb.Fatal(err)
@@ -103,7 +117,7 @@ func startNginx(tb testing.TB, dir string, nodes []string) *nginxServer {
 	n.proc = startProc(tb, "nginx", filepath.Join(n.dir, "stderr.log"), childEnv(), bin,
 		"-p", n.dir, "-c", filepath.Join(n.dir, "nginx.conf"), "-e", filepath.Join(n.dir, "error.log"),
 		"-g", "daemon off;")
-	waitFor(tb, 10*time.Second, "nginx proxying /healthz", n.proc, func() error {
+	return poll(10*time.Second, n.proc, func() error {
 		resp, err := http.Get(n.URL() + "/healthz")
 		if err != nil {
 			return err
@@ -114,14 +128,6 @@ func startNginx(tb testing.TB, dir string, nodes []string) *nginxServer {
 		}
 		return nil
 	})
-	tb.Cleanup(func() {
-		if tb.Failed() {
-			b, _ := os.ReadFile(filepath.Join(n.dir, "error.log"))
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			tb.Logf("--- nginx error.log (last lines) ---\n%s", strings.Join(lines[max(0, len(lines)-20):], "\n"))
-		}
-	})
-	return n
 }
 
 // URL is the base URL of the cluster, as clients see it.

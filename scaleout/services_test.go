@@ -2,6 +2,7 @@ package scaleout
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -83,22 +84,46 @@ func startRedis(tb testing.TB, dir string) *redisServer {
 	if err := os.MkdirAll(r.dir, 0o700); err != nil {
 		tb.Fatal(err)
 	}
-	r.start(tb)
+	onFreePort(tb, "redis-server", &r.port, r.tryStart)
 	return r
 }
 
 // URL is the PLOP_REDIS_URL of the server.
 func (r *redisServer) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
 
-// start runs the server on its port and waits until it answers PING. tb may be a subtest
-// of the owner: the server still lives as long as the owner.
+// start runs the server again on its port and waits until it answers PING. tb may be a
+// subtest of the owner: the server still lives as long as the owner.
 func (r *redisServer) start(tb testing.TB) {
+	tb.Helper()
+	if err := r.tryStart(tb); err != nil {
+		tb.Fatalf("redis-server answering PING: %v", err)
+	}
+}
+
+func (r *redisServer) tryStart(tb testing.TB) error {
 	tb.Helper()
 	r.starts++
 	r.proc = startProcFor(tb, r.owner, fmt.Sprintf("redis#%d", r.starts), filepath.Join(r.dir, "redis.log"), childEnv(), r.bin,
 		"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", r.dir, "--protected-mode", "no")
-	waitFor(tb, 10*time.Second, "redis-server answering PING", r.proc, r.ping)
+	return poll(10*time.Second, r.proc, r.ping)
+}
+
+// onFreePort runs try, which starts a server on *port; when the server exits at once (another
+// process took the port since freePort chose it), it picks another port and tries again.
+func onFreePort(tb testing.TB, what string, port *int, try func(testing.TB) error) {
+	tb.Helper()
+	for attempt := 1; ; attempt++ {
+		err := try(tb)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, errExited) || attempt == 3 {
+			tb.Fatalf("%s on port %d: %v", what, *port, err)
+		}
+		tb.Logf("%s exited at start, port %d taken? trying another", what, *port)
+		*port = freePort(tb)
+	}
 }
 
 // kill ends the server with SIGKILL.
@@ -189,7 +214,7 @@ func startMariaDB(tb testing.TB, dir string) *mariaDB {
 	if b, err := exec.Command("cp", "-a", tmpl, filepath.Join(m.dir, "data")).CombinedOutput(); err != nil {
 		tb.Fatalf("copy the MariaDB data dir: %v\n%s", err, b)
 	}
-	m.start(tb)
+	onFreePort(tb, "MariaDB", &m.port, m.tryStart)
 	if out, err := m.sql("CREATE DATABASE plop"); err != nil {
 		tb.Fatalf("create database: %v\n%s", err, out)
 	}
@@ -199,8 +224,15 @@ func startMariaDB(tb testing.TB, dir string) *mariaDB {
 // URL is the PLOP_DATABASE_URL of the plop database.
 func (m *mariaDB) URL() string { return fmt.Sprintf("mysql://root@127.0.0.1:%d/plop", m.port) }
 
-// start runs the server on its data dir and port and waits until it answers.
+// start runs the server again on its data dir and port and waits until it answers.
 func (m *mariaDB) start(tb testing.TB) {
+	tb.Helper()
+	if err := m.tryStart(tb); err != nil {
+		tb.Fatalf("MariaDB answering: %v", err)
+	}
+}
+
+func (m *mariaDB) tryStart(tb testing.TB) error {
 	tb.Helper()
 	m.starts++
 	args := append([]string{}, mariadbArgs...)
@@ -214,7 +246,7 @@ func (m *mariaDB) start(tb testing.TB) {
 		args = append(args, "--user=root")
 	}
 	m.proc = startProcFor(tb, m.owner, fmt.Sprintf("mariadb#%d", m.starts), filepath.Join(m.dir, "mariadb.log"), childEnv(), m.bin, args...)
-	waitFor(tb, 60*time.Second, "MariaDB answering", m.proc, func() error {
+	return poll(60*time.Second, m.proc, func() error {
 		out, err := m.sql("SELECT 1")
 		if err != nil {
 			return fmt.Errorf("%v: %s", err, out)
