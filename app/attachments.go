@@ -79,7 +79,7 @@ func (a *App) UploadAttachment(ctx context.Context, me, roomID string, up Attach
 			if err != nil {
 				return plop.Attachment{}, err
 			}
-			return presentAttachment(stored), nil
+			return a.presentAttachment(stored), nil
 		case plop.EInvalid:
 			// Not decodable after all: keep it as the file it is.
 			body = bytes.NewReader(data)
@@ -91,7 +91,7 @@ func (a *App) UploadAttachment(ctx context.Context, me, roomID string, up Attach
 	if err != nil {
 		return plop.Attachment{}, err
 	}
-	return presentAttachment(att), nil
+	return a.presentAttachment(att), nil
 }
 
 // isPhoto reports whether a sniffed content type is an image kind media.Normalize reads.
@@ -263,7 +263,7 @@ func (a *App) OpenAttachment(ctx context.Context, me, roomID, id string, thumbna
 		}
 		return plop.Attachment{}, plop.Blob{}, err
 	}
-	return presentAttachment(att), b, nil
+	return a.presentAttachment(att), b, nil
 }
 
 // attachmentsOf returns the attachments of message seq of roomID, for deleting their blobs
@@ -278,24 +278,25 @@ func (a *App) attachmentsOf(ctx context.Context, roomID string, seq int64) []plo
 }
 
 // presentAttachments fills the download URLs of a message's attachments and makes the list
-// encode as [] rather than null. URLs are relative to the server: /api/v1/rooms/{room}/
-// attachments/{id}, and .../thumbnail for an image.
-func presentAttachments(list []plop.Attachment) []plop.Attachment {
+// encode as [] rather than null.
+func (a *App) presentAttachments(list []plop.Attachment) []plop.Attachment {
 	if list == nil {
 		return []plop.Attachment{}
 	}
 	out := make([]plop.Attachment, len(list))
 	for i, att := range list {
-		out[i] = presentAttachment(att)
+		out[i] = a.presentAttachment(att)
 	}
 	return out
 }
 
-func presentAttachment(att plop.Attachment) plop.Attachment {
+// presentAttachment fills the download URLs of att: PublicURL (or nothing: relative to the
+// server) + /api/v1/rooms/{room}/attachments/{id}, and .../thumbnail for an image.
+func (a *App) presentAttachment(att plop.Attachment) plop.Attachment {
 	if att.ID == "" {
 		return att
 	}
-	att.URL = "/api/v1/rooms/" + url.PathEscape(att.RoomID) + "/attachments/" + url.PathEscape(att.ID)
+	att.URL = a.cfg.PublicURL + "/api/v1/rooms/" + url.PathEscape(att.RoomID) + "/attachments/" + url.PathEscape(att.ID)
 	att.ThumbnailURL = ""
 	if att.ThumbnailKey != "" {
 		att.ThumbnailURL = att.URL + "/thumbnail"

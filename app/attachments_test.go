@@ -399,3 +399,27 @@ func TestAttachmentNames(t *testing.T) {
 		}
 	}
 }
+
+func TestAttachmentURLsFollowPublicURL(t *testing.T) {
+	ctx := context.Background()
+	ma := newMediaApp(t, Config{PublicURL: "https://chat.example.com"})
+	ann := ma.user(t, "Ann")
+	bob := ma.friendOf(t, "Bob", ann)
+	r := ma.direct(t, ann, bob)
+	att, err := ma.UploadAttachment(ctx, ann, r.ID, AttachmentUpload{Name: "a.jpg", Body: bytes.NewReader(testImage(t, 10, 10, "jpeg"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "https://chat.example.com/api/v1/rooms/" + r.ID + "/attachments/" + att.ID
+	if att.URL != want || att.ThumbnailURL != want+"/thumbnail" {
+		t.Fatalf("urls %q %q, want %q", att.URL, att.ThumbnailURL, want)
+	}
+	m, _, err := ma.SendMessage(ctx, ann, r.ID, MessageInput{AttachmentIDs: []string{att.ID}})
+	if err != nil || len(m.Attachments) != 1 || m.Attachments[0].URL != want {
+		t.Fatalf("sent %+v, %v", m.Attachments, err)
+	}
+	rooms, _, err := ma.Rooms(ctx, bob, Page{})
+	if err != nil || len(rooms) != 1 || rooms[0].LastMessage == nil || rooms[0].LastMessage.Attachments[0].ThumbnailURL != want+"/thumbnail" {
+		t.Fatalf("rooms %+v, %v", rooms, err)
+	}
+}

@@ -62,7 +62,7 @@ func (a *App) SendMessage(ctx context.Context, me, roomID string, in MessageInpu
 	if err != nil {
 		return plop.Message{}, false, err
 	}
-	stored = presentMessage(stored)
+	stored = a.presentMessage(stored)
 	if created {
 		a.publishMessage(ctx, plop.EventMessageCreated, stored, members)
 	}
@@ -103,7 +103,7 @@ func (a *App) Messages(ctx context.Context, me, roomID string, before, after int
 	}
 	out := make([]plop.Message, len(msgs))
 	for i, m := range msgs {
-		out[i] = presentMessage(m)
+		out[i] = a.presentMessage(m)
 	}
 	return out, nil
 }
@@ -126,7 +126,7 @@ func (a *App) EditMessage(ctx context.Context, me, roomID string, seq int64, bod
 	if err != nil {
 		return plop.Message{}, err
 	}
-	m = presentMessage(m)
+	m = a.presentMessage(m)
 	a.publishMessage(ctx, plop.EventMessageUpdated, m, members)
 	return m, nil
 }
@@ -147,7 +147,7 @@ func (a *App) DeleteMessage(ctx context.Context, me, roomID string, seq int64) (
 	for _, att := range gone {
 		a.deleteAttachmentBlobs(ctx, att)
 	}
-	m = presentMessage(m)
+	m = a.presentMessage(m)
 	a.publishMessage(ctx, plop.EventMessageDeleted, m, members)
 	return m, nil
 }

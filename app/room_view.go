@@ -24,7 +24,7 @@ func (a *App) presentRoom(r plop.Room) plop.Room {
 	}
 	r.Members = members
 	if r.LastMessage != nil {
-		m := presentMessage(*r.LastMessage)
+		m := a.presentMessage(*r.LastMessage)
 		r.LastMessage = &m
 	}
 	return r
@@ -74,11 +74,11 @@ func isAdmin(members []plop.Member, userID string) bool {
 
 // presentMessage makes a message's lists encode as [] rather than null and fills the
 // download URLs of its attachments.
-func presentMessage(m plop.Message) plop.Message {
+func (a *App) presentMessage(m plop.Message) plop.Message {
 	if m.Reactions == nil {
 		m.Reactions = []plop.Reaction{}
 	}
-	m.Attachments = presentAttachments(m.Attachments)
+	m.Attachments = a.presentAttachments(m.Attachments)
 	return m
 }
 
