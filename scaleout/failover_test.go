@@ -3,6 +3,7 @@ package scaleout
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +17,34 @@ import (
 // exactly once.
 func TestNodeKilledDuringTraffic(t *testing.T) {
 	t.Parallel()
+	loseNodeDuringTraffic(t, "killed with SIGKILL", func(t *testing.T, nd *node) { nd.proc.kill() })
+}
+
+// TestNodeStoppedDuringTraffic is the planned restart: SIGTERM makes the node finish what
+// it has in flight, close its WebSockets ("going away") and exit by itself, and its
+// clients carry on through nginx on the others as after a crash.
+func TestNodeStoppedDuringTraffic(t *testing.T) {
+	t.Parallel()
+	loseNodeDuringTraffic(t, "stopped with SIGTERM", func(t *testing.T, nd *node) {
+		start := time.Now()
+		if err := syscall.Kill(nd.proc.cmd.Process.Pid, syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-nd.proc.done:
+		case <-time.After(15 * time.Second): // PLOP_SHUTDOWN_TIMEOUT is 5s
+			t.Fatalf("%s still running 15s after SIGTERM", nd.id)
+		}
+		if err := nd.proc.exitErr(); err != nil {
+			t.Fatalf("%s exited with %v after SIGTERM, want status 0; log:\n%s", nd.id, err, nd.proc.tail(20))
+		}
+		t.Logf("%s exited with status 0, %s after SIGTERM", nd.id, time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// loseNodeDuringTraffic runs the traffic of TestNodeKilledDuringTraffic and takes node 1
+// away with lose once it is under way.
+func loseNodeDuringTraffic(t *testing.T, how string, lose func(*testing.T, *node)) {
 	c := startCluster(t, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
@@ -56,8 +85,8 @@ func TestNodeKilledDuringTraffic(t *testing.T) {
 	})
 	victim := c.nodes[0]
 	before := tr.acked()
-	victim.proc.kill()
-	t.Logf("killed %s with SIGKILL after %d acknowledged messages", victim.id, before)
+	lose(t, victim)
+	t.Logf("%s %s after %d acknowledged messages", victim.id, how, before)
 
 	tr.finish(t, func() bool {
 		for _, s := range tr.senders {
@@ -68,7 +97,7 @@ func TestNodeKilledDuringTraffic(t *testing.T) {
 		return true
 	})
 	if tr.acked() <= before {
-		t.Fatalf("no message was acknowledged after the kill")
+		t.Fatalf("no message was acknowledged after %s was %s", victim.id, how)
 	}
 	// The dead node's clients came back through nginx; the others never left.
 	for i, s := range tr.senders {

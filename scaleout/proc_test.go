@@ -90,6 +90,13 @@ func (p *proc) exited() bool {
 	}
 }
 
+// exitErr returns how the process ended: nil for status 0. Call it once it has exited.
+func (p *proc) exitErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
 // kill sends SIGKILL to the process group and waits for the process to be reaped.
 func (p *proc) kill() {
 	if p.exited() {
