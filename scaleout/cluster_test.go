@@ -17,7 +17,6 @@ import (
 // cluster is Plop as operators scale it out: nodes on one MariaDB and one Redis, behind
 // nginx. Everything it starts is private to the test and ends with it.
 type cluster struct {
-	tb    testing.TB
 	dir   string
 	keys  string // the directory of the keys every node shares
 	redis *redisServer
@@ -49,7 +48,7 @@ func startCluster(tb testing.TB, n int) *cluster {
 	bin := plopBinary(tb)
 
 	dir := tb.TempDir()
-	c := &cluster{tb: tb, dir: dir, http: &http.Client{Timeout: 15 * time.Second}}
+	c := &cluster{dir: dir, http: &http.Client{Timeout: 15 * time.Second}}
 	c.redis = startRedis(tb, dir)
 	c.db = startMariaDB(tb, dir)
 
@@ -196,16 +195,6 @@ func (c *cluster) alive() []int {
 		}
 	}
 	return out
-}
-
-// logsContain reports whether any node's log contains s.
-func (c *cluster) logsContain(s string) bool {
-	for _, nd := range c.nodes {
-		if logContains(nd.proc, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // nodeLogs returns every node's log, for assertions on what the nodes wrote.
