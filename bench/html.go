@@ -79,6 +79,15 @@ func (r *Result) WriteHTML(w io.Writer) error {
 		}
 		b.WriteString("</table>\n")
 	}
+	if len(r.Steps) > 1 {
+		xs, p99, target := make([]float64, len(r.Steps)), make([]float64, len(r.Steps)), make([]float64, len(r.Steps))
+		for i, s := range r.Steps {
+			xs[i], p99[i], target[i] = s.DeliveryRate, s.P99, ms(fanoutLatencyTarget)
+		}
+		b.WriteString("<h2>Steps: delivery p99 by deliveries per second</h2>\n")
+		b.WriteString(xyChart("p99 by rate", "deliveries per second", "ms", xs, []series{
+			{name: "p99", color: "#d9661f", ys: p99}, {name: "100 ms", color: "#999", ys: target}}))
+	}
 	for _, l := range r.Latencies {
 		if l.Count == 0 {
 			continue

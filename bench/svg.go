@@ -24,6 +24,11 @@ type series struct {
 
 // lineChart draws series over xs (seconds) with a linear y axis from 0.
 func lineChart(title, yUnit string, xs []float64, ss []series) string {
+	return xyChart(title, "seconds", yUnit, xs, ss)
+}
+
+// xyChart draws series over xs with linear axes from 0.
+func xyChart(title, xUnit, yUnit string, xs []float64, ss []series) string {
 	var b strings.Builder
 	svgOpen(&b, title)
 	ymax := 0.0
@@ -53,7 +58,7 @@ func lineChart(title, yUnit string, xs []float64, ss []series) string {
 	for _, t := range xticks {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xlab">%s</text>`, px(t), chartH-padBott+16, fmtTick(t))
 	}
-	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xlab">seconds</text>`, (chartW+padLeft)/2, chartH-6)
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="xlab">%s</text>`, (chartW+padLeft)/2, chartH-6, html.EscapeString(xUnit))
 	fmt.Fprintf(&b, `<text x="12" y="%.1f" class="axis" transform="rotate(-90 12 %.1f)">%s</text>`, chartH/2, chartH/2, html.EscapeString(yUnit))
 	for i, s := range ss {
 		var pts []string
