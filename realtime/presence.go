@@ -59,19 +59,10 @@ func (p *presenceGrace) run(pd *pendingDisconnect) {
 	}
 }
 
-// flush waits for the pending disconnections to run at their time; when ctx ends first, it
-// runs the rest at once.
+// flush runs the pending disconnections at once, when the server shuts down: the node is
+// going away, so waiting out the grace would only delay the shutdown. A user who reconnects
+// to another node is online again through that connection.
 func (p *presenceGrace) flush(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		p.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return
-	case <-ctx.Done():
-	}
 	p.mu.Lock()
 	var now []*pendingDisconnect
 	for conn, pd := range p.pending {
@@ -82,8 +73,10 @@ func (p *presenceGrace) flush(ctx context.Context) {
 	}
 	p.mu.Unlock()
 	for _, pd := range now {
-		p.run(pd)
+		if ctx.Err() == nil {
+			p.run(pd)
+		}
 		p.wg.Done()
 	}
-	<-done
+	p.wg.Wait() // timers that had fired already
 }

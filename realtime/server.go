@@ -204,8 +204,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close ends every session with a WebSocket close 1001 (going away), waits for their
-// goroutines, stops the hub and runs the presence updates still pending (waiting out their
-// grace while ctx allows). When ctx ends first the remaining connections are cut and its
+// goroutines, stops the hub and runs the presence updates still pending at once (without
+// waiting out their grace). When ctx ends first the remaining connections are cut and its
 // error is returned.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()

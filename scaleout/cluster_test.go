@@ -54,22 +54,15 @@ func startCluster(tb testing.TB, n int) *cluster {
 
 	// Every node must sign and check the same access tokens, hash verification codes with the
 	// same secret and sign Web Push with the same key: operators share the keys between nodes
-	// (see docs/operations.md). The code secret has no setting of its own: it is copied into
-	// each node's data directory.
+	// (see docs/operations.md). The code secret defaults to the file beside the JWT key, so
+	// pointing every node at one keys directory shares both.
 	c.keys = filepath.Join(dir, "keys")
 	if _, err := auth.LoadOrCreateKeySet(filepath.Join(c.keys, "jwt-ed25519.pem")); err != nil {
-		tb.Fatal(err)
-	}
-	secret, err := auth.LoadOrCreateSecret(filepath.Join(c.keys, "code-secret"))
-	if err != nil {
 		tb.Fatal(err)
 	}
 	for i := range n {
 		nd := &node{id: fmt.Sprintf("node%d", i+1), dataDir: filepath.Join(dir, fmt.Sprintf("node%d", i+1))}
 		if err := os.MkdirAll(filepath.Join(nd.dataDir, "keys"), 0o700); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(nd.dataDir, "keys", "code-secret"), secret, 0o600); err != nil {
 			tb.Fatal(err)
 		}
 		c.nodes = append(c.nodes, nd)

@@ -28,6 +28,7 @@ type Config struct {
 	MailFrom        string        // PLOP_MAIL_FROM
 	PublicURL       string        // PLOP_PUBLIC_URL: how clients reach this server, for links
 	JWTKeyFile      string        // PLOP_JWT_KEY_FILE: default <data dir>/keys/jwt-ed25519.pem
+	CodeSecretFile  string        // PLOP_CODE_SECRET_FILE: key of the e-mailed code hashes; default code-secret beside the JWT key
 	CORSOrigins     []string      // PLOP_CORS_ORIGINS: comma-separated origins allowed by CORS
 	TrustProxy      bool          // PLOP_TRUST_PROXY: client address from X-Forwarded-For
 	AccessTokenTTL  time.Duration // PLOP_ACCESS_TOKEN_TTL
@@ -71,6 +72,10 @@ func (c Config) Resolved() Config {
 	}
 	if c.JWTKeyFile == "" {
 		c.JWTKeyFile = filepath.Join(c.DataDir, "keys", "jwt-ed25519.pem")
+	}
+	if c.CodeSecretFile == "" {
+		// Beside the signing key, so that nodes that share the key share this too.
+		c.CodeSecretFile = filepath.Join(filepath.Dir(c.JWTKeyFile), "code-secret")
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.NodeID == "" {
@@ -172,6 +177,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender of e-mail (PLOP_MAIL_FROM)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public base URL of this server (PLOP_PUBLIC_URL)")
 	fs.StringVar(&c.JWTKeyFile, "jwt-key-file", c.JWTKeyFile, "Ed25519 signing key (PEM); created if missing (PLOP_JWT_KEY_FILE)")
+	fs.StringVar(&c.CodeSecretFile, "code-secret-file", c.CodeSecretFile, "secret keying the hashes of e-mailed codes; created if missing; default beside the JWT key (PLOP_CODE_SECRET_FILE)")
 	fs.Func("cors-origins", "comma-separated origins allowed by CORS (PLOP_CORS_ORIGINS)", func(s string) error {
 		c.CORSOrigins = splitList(s)
 		return nil
@@ -229,6 +235,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("PLOP_S3_URL", &c.S3URL)
 	str("PLOP_PUBLIC_URL", &c.PublicURL)
 	str("PLOP_JWT_KEY_FILE", &c.JWTKeyFile)
+	str("PLOP_CODE_SECRET_FILE", &c.CodeSecretFile)
 	if v := getenv("PLOP_CORS_ORIGINS"); v != "" {
 		c.CORSOrigins = splitList(v)
 	}

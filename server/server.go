@@ -70,7 +70,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	if err != nil {
 		return nil, fmt.Errorf("signing keys: %w", err)
 	}
-	secret, err := auth.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "keys", "code-secret"))
+	secret, err := auth.LoadOrCreateSecret(cfg.CodeSecretFile)
 	if err != nil {
 		return nil, fmt.Errorf("code secret: %w", err)
 	}
