@@ -13,8 +13,8 @@ import (
 // Duration with typing indicators, read receipts and reconnect churn, and then verifies
 // against every room's history that nothing acknowledged was lost or doubled and that
 // every member received every message once.
-func runChat(ctx context.Context, cfg Config, n *node, res *Result) error {
-	sd, err := newSeeder(cfg, n)
+func runChat(ctx context.Context, cfg Config, n cluster, res *Result) error {
+	sd, err := newSeeder(cfg, n.first())
 	if err != nil {
 		return err
 	}

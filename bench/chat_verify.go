@@ -80,7 +80,7 @@ func (w *chatWorld) verify(ctx context.Context, acked [][]ackedMsg) (chatVerdict
 // history reads all of room k through one of its members.
 func (w *chatWorld) history(ctx context.Context, k int) (*roomHistory, error) {
 	r := w.rooms[k]
-	api := client.New(w.node.url, client.WithHTTPClient(w.rest)).WithToken(w.users[r.members[0]].u.Token)
+	api := client.New(w.nodes.first().url, client.WithHTTPClient(w.rest)).WithToken(w.users[r.members[0]].u.Token)
 	h := &roomHistory{byClient: map[string]int64{}}
 	var after int64
 	for {

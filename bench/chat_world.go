@@ -22,7 +22,7 @@ type chatRoom struct {
 // chatWorld is the seeded users and rooms of a chat run and each user's live connection.
 type chatWorld struct {
 	cfg   Config
-	node  *node
+	nodes cluster
 	rest  *http.Client
 	users []*chatUser
 	rooms []*chatRoom
@@ -64,12 +64,12 @@ type roomRecv struct {
 // seedChat creates the users, makes the friendships and the rooms: groups of RoomSize
 // whose first user is friends with the others and created the group, plus direct rooms
 // pairing the other members two by two (an odd one out pairs with the first user).
-func seedChat(ctx context.Context, cfg Config, n *node, sd *seeder) (*chatWorld, error) {
+func seedChat(ctx context.Context, cfg Config, n cluster, sd *seeder) (*chatWorld, error) {
 	users, err := sd.users(ctx, cfg.Users)
 	if err != nil {
 		return nil, err
 	}
-	w := &chatWorld{cfg: cfg, node: n, byID: map[string]int{}, delivery: NewMeter("delivery"),
+	w := &chatWorld{cfg: cfg, nodes: n, byID: map[string]int{}, delivery: NewMeter("delivery"),
 		rest: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	for i, u := range users {
 		w.users = append(w.users, &chatUser{idx: i, u: u, ready: make(chan struct{}), recv: map[int]*roomRecv{}})
@@ -144,7 +144,7 @@ func (w *chatWorld) connectAll(ctx context.Context) error {
 func (w *chatWorld) connect(ctx context.Context, cu *chatUser) error {
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	conn, err := client.DialSTOMP(dctx, w.node.wsURL, cu.u.Token,
+	conn, err := client.DialSTOMP(dctx, w.nodes.pick(cu.idx).wsURL, cu.u.Token,
 		client.WithEventBuffer(64), client.WithHeartBeat(10*time.Second, 10*time.Second))
 	if err != nil {
 		return fmt.Errorf("connect user %d: %w", cu.idx, err)
@@ -242,7 +242,7 @@ func (w *chatWorld) reconnect(ctx context.Context, cu *chatUser) {
 
 // fill fetches from history the messages of cu's rooms past the prefix it has received.
 func (w *chatWorld) fill(ctx context.Context, cu *chatUser) error {
-	api := client.New(w.node.url, client.WithHTTPClient(w.rest)).WithToken(cu.u.Token)
+	api := client.New(w.nodes.pick(cu.idx).url, client.WithHTTPClient(w.rest)).WithToken(cu.u.Token)
 	for _, k := range cu.rooms {
 		cu.mu.Lock()
 		after := cu.recv[k].all.prefix()

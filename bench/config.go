@@ -20,9 +20,13 @@ var Scenarios = []string{"friends", "connect", "fanout", "chat"}
 type Config struct {
 	Scenario string
 
-	// URL is a running node ("http://127.0.0.1:8080"). Empty starts a fresh node: in this
-	// process, or as a child process when Spawn is set.
+	// URL is a running node ("http://127.0.0.1:8080"), or several sharing a database and
+	// Redis, comma-separated. Empty starts Nodes fresh nodes: in this process, or as child
+	// processes when Spawn is set.
 	URL string
+	// Nodes is how many nodes the generator starts; more than one need a MySQL/MariaDB
+	// DatabaseURL and a RedisURL. Default 1.
+	Nodes int
 	// Spawn starts the node as a child process running Executable ("plop serve"), so that
 	// its memory and open files are its own.
 	Spawn      bool
@@ -144,11 +148,22 @@ func (c Config) Validate() error {
 		bad("unknown scenario %q: want one of %s", c.Scenario, strings.Join(Scenarios, ", "))
 	}
 	if c.URL != "" {
-		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("--url %q: want http://HOST:PORT", c.URL)
+		for _, raw := range strings.Split(c.URL, ",") {
+			raw = strings.TrimSpace(raw)
+			if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad("--url %q: want http://HOST:PORT", raw)
+			}
 		}
-		if c.Spawn {
-			bad("--spawn starts a node: it cannot be used with --url")
+		if c.Spawn || c.Nodes > 1 {
+			bad("--spawn and --nodes start nodes: they cannot be used with --url")
+		}
+	}
+	if c.Nodes > 1 {
+		if !strings.HasPrefix(c.DatabaseURL, "mysql:") || c.RedisURL == "" {
+			bad("--nodes %d: several nodes share a MySQL/MariaDB --database-url and a --redis-url", c.Nodes)
+		}
+		if c.Reuse != "" {
+			bad("--reuse works with one node")
 		}
 	}
 	if c.Spawn && c.Executable == "" {
@@ -222,8 +237,9 @@ func isLoopback(host string) bool {
 // Flags registers the knobs on fs. Durations take Go syntax (30s, 2m); --rates takes
 // comma-separated messages per second.
 func (c *Config) Flags(fs *flag.FlagSet) {
-	fs.StringVar(&c.URL, "url", c.URL, "a running node (http://127.0.0.1:8080); default: start a fresh one")
+	fs.StringVar(&c.URL, "url", c.URL, "a running node (http://127.0.0.1:8080), or several, comma-separated; default: start a fresh one")
 	fs.BoolVar(&c.Spawn, "spawn", c.Spawn, "start the node as a child process (its own memory and open files)")
+	fs.IntVar(&c.Nodes, "nodes", c.Nodes, "nodes to start, sharing --database-url (MySQL/MariaDB) and --redis-url")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "data directory of the node at --url, to read verification codes from its outbox")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "database of the node the generator starts (mysql://...)")
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis of the node the generator starts")

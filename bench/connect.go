@@ -12,9 +12,9 @@ import (
 // set), each subscribed to its user's queue and to one room, holds them idle for Duration,
 // and reports the connect rate and the memory the target gained per session. n is nil for
 // a --target broker.
-func runConnect(ctx context.Context, cfg Config, n *node, res *Result) error {
+func runConnect(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	need := uint64(cfg.Sessions + 256)
-	if n != nil && n.kind == "in-process" {
+	if n != nil && n.inProcess() {
 		need += uint64(cfg.Sessions) // the node's end of each socket is in this process too
 	}
 	if lim := openFileLimit(); lim > 0 && need > lim {
@@ -124,7 +124,7 @@ func runConnect(ctx context.Context, cfg Config, n *node, res *Result) error {
 	res.line("connect rate", res.Throughput, "sessions/s", "dial, WebSocket, CONNECT, two SUBSCRIBE receipts")
 	res.line("sessions held", float64(held), "", fmt.Sprintf("open after %s idle", cfg.Duration))
 	reportMemory(res, cfg, n, before, after, established)
-	if established > 0 && (n == nil || n.kind != "in-process") {
+	if established > 0 && (n == nil || !n.inProcess()) {
 		res.line("generator heap per session", float64(clientAfter-clientBefore)/float64(established)/1024, "KiB", "Go heap and stacks of this process")
 	}
 	res.check("every session opened", established == int64(cfg.Sessions), "%d of %d", established, cfg.Sessions)
@@ -164,9 +164,9 @@ func firstEnd(sessions []*stompSession) error {
 }
 
 // targetMemory reads the memory of the node, or of the --target broker's process.
-func targetMemory(ctx context.Context, cfg Config, n *node) (memSample, error) {
+func targetMemory(ctx context.Context, cfg Config, n cluster) (memSample, error) {
 	if n != nil {
-		return nodeMemory(ctx, n)
+		return n.memory(ctx)
 	}
 	s := memSample{RSS: -1, Heap: -1, Stack: -1}
 	if cfg.TargetPID <= 0 {
@@ -178,14 +178,17 @@ func targetMemory(ctx context.Context, cfg Config, n *node) (memSample, error) {
 }
 
 // reportMemory adds the memory-per-session lines.
-func reportMemory(res *Result, cfg Config, n *node, before, after memSample, sessions int64) {
+func reportMemory(res *Result, cfg Config, n cluster, before, after memSample, sessions int64) {
 	if sessions <= 0 {
 		return
 	}
 	who := "the broker's RSS (--target-pid)"
 	if n != nil {
 		who = "the node's RSS"
-		if n.kind == "in-process" {
+		if len(n) > 1 {
+			who = "the nodes' RSS, summed"
+		}
+		if n.inProcess() {
 			who = "RSS of this process: node and generator together; use --spawn for the node alone"
 		}
 	}

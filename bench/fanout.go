@@ -34,7 +34,7 @@ type fanoutStep struct {
 // runFanout subscribes RoomSize sessions to one room (on Plop, a group of RoomSize seeded
 // users; elsewhere, one topic) and has one more session send to it at each rate of Rates for
 // StepDuration. n is nil for a --target broker.
-func runFanout(ctx context.Context, cfg Config, n *node, res *Result) error {
+func runFanout(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	total := 0
 	for _, r := range cfg.Rates {
 		total += int(math.Ceil(r*cfg.StepDuration.Seconds())) + 1

@@ -158,8 +158,8 @@ type fanoutPlan struct {
 	sendTo      string
 }
 
-func planFanout(ctx context.Context, cfg Config, n *node, res *Result) (*fanoutPlan, error) {
-	if n == nil {
+func planFanout(ctx context.Context, cfg Config, nodes cluster, res *Result) (*fanoutPlan, error) {
+	if nodes == nil {
 		wsURL, err := targetWSURL(cfg.Target)
 		if err != nil {
 			return nil, err
@@ -173,7 +173,7 @@ func planFanout(ctx context.Context, cfg Config, n *node, res *Result) (*fanoutP
 			subscribeTo: topic, sendTo: topic,
 		}, nil
 	}
-	sd, err := newSeeder(cfg, n)
+	sd, err := newSeeder(cfg, nodes.first())
 	if err != nil {
 		return nil, err
 	}
@@ -188,8 +188,10 @@ func planFanout(ctx context.Context, cfg Config, n *node, res *Result) (*fanoutP
 	}
 	return &fanoutPlan{
 		dial: func(ctx context.Context, i int, on func(*stomp.Frame)) (*stompSession, error) {
-			u := users[max(i, 0)] // the sender (-1) is the room's creator, on a session of its own
-			return dialStomp(ctx, stompDial{wsURL: n.wsURL, token: u.Token, heartBeat: cfg.HeartBeat, onMessage: on,
+			// The sender (-1) is the room's creator, on a session of its own on the first node;
+			// subscribers spread over the nodes, so that a cluster fans out across them.
+			u := users[max(i, 0)]
+			return dialStomp(ctx, stompDial{wsURL: nodes.pick(max(i, 0)).wsURL, token: u.Token, heartBeat: cfg.HeartBeat, onMessage: on,
 				readBuffer: fanoutReadBuffer})
 		},
 		subscribeTo: roomTopicDest(rooms[0]),

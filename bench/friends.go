@@ -20,7 +20,8 @@ const friendsPath = "/api/v1/friends"
 // runFriends seeds Users users with Friends friends each (user i befriends users i+1 ..
 // i+Friends/2, wrapping around), then has Concurrency virtual users call GET
 // /api/v1/friends for them in turn.
-func runFriends(ctx context.Context, cfg Config, n *node, res *Result) error {
+func runFriends(ctx context.Context, cfg Config, nodes cluster, res *Result) error {
+	n := nodes.first()
 	sd, err := newSeeder(cfg, n)
 	if err != nil {
 		return err
@@ -66,12 +67,17 @@ func runFriends(ctx context.Context, cfg Config, n *node, res *Result) error {
 	for i, us := range users {
 		reqs[i] = getRequest(u.Host, friendsPath, us.Token)
 	}
-	warm := &httpLoad{addr: u.Host, reqs: reqs, conc: cfg.Concurrency, duration: min(2*time.Second, cfg.Duration/5),
+	var addrs []string
+	for _, m := range nodes {
+		mu, _ := url.Parse(m.url)
+		addrs = append(addrs, mu.Host)
+	}
+	warm := &httpLoad{addrs: addrs, reqs: reqs, conc: cfg.Concurrency, duration: min(2*time.Second, cfg.Duration/5),
 		maxOps: cfg.MaxOps, meter: NewMeter("warm-up")}
 	warm.run(ctx)
 
 	meter := NewMeter("GET /friends")
-	load := &httpLoad{addr: u.Host, reqs: reqs, conc: cfg.Concurrency, rate: cfg.Rate, duration: cfg.Duration,
+	load := &httpLoad{addrs: addrs, reqs: reqs, conc: cfg.Concurrency, rate: cfg.Rate, duration: cfg.Duration,
 		maxOps: cfg.MaxOps, meter: meter}
 	stopProfile, err := startCPUProfile(cfg.CPUProfile)
 	if err != nil {
@@ -157,7 +163,7 @@ func friendsBaseline(ctx context.Context, cfg Config, users []*user, nodeURL str
 	}
 	fmt.Fprintln(cfg.Progress, "baseline: the same load at a minimal handler serving the same JSON from memory")
 	meter := NewMeter("baseline GET /friends")
-	load := &httpLoad{addr: addr, reqs: reqs, conc: cfg.Concurrency, rate: cfg.Rate, duration: cfg.Duration,
+	load := &httpLoad{addrs: []string{addr}, reqs: reqs, conc: cfg.Concurrency, rate: cfg.Rate, duration: cfg.Duration,
 		maxOps: cfg.MaxOps, meter: meter}
 	p := startProgress(cfg.Progress, "requests", nil, meter)
 	load.run(ctx)

@@ -14,7 +14,7 @@ import (
 // schedule and latency counts from the planned start, so that a stalled server shows
 // in the figures instead of quietly slowing the load (no coordinated omission).
 type httpLoad struct {
-	addr     string   // host:port
+	addrs    []string // host:port of each node; virtual user v loads addrs[v % len]
 	reqs     [][]byte // requests to cycle through
 	conc     int
 	rate     float64 // requests per second over all virtual users; 0: closed loop
@@ -37,7 +37,7 @@ func (l *httpLoad) run(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := &httpConn{addr: l.addr}
+			c := &httpConn{addr: l.addrs[v%len(l.addrs)]}
 			defer c.close()
 			rec := l.meter.Shard(v)
 			var interval time.Duration

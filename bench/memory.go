@@ -22,6 +22,17 @@ type memSample struct {
 	Stack int64 // goroutine stacks in use
 }
 
+// add sums two samples; unknown parts stay unknown.
+func (m memSample) add(o memSample) memSample {
+	sum := func(a, b int64) int64 {
+		if a < 0 || b < 0 {
+			return -1
+		}
+		return a + b
+	}
+	return memSample{RSS: sum(m.RSS, o.RSS), Heap: sum(m.Heap, o.Heap), Stack: sum(m.Stack, o.Stack)}
+}
+
 // nodeMemory reads the memory of the node: in-process from the runtime and /proc/self
 // (after a collection that returns free memory to the system, so that RSS follows the live
 // heap), a spawned node from /proc/<pid> and its /metrics, a node at a URL from /metrics.

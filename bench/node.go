@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/plop-chat/plop/app"
@@ -26,57 +27,39 @@ type node struct {
 	pid     int    // its process id; 0 when unknown
 	app     *app.App
 	close   func() error
+
+	jwtKeyFile string // its signing key, for the other nodes of a cluster the generator starts
 }
 
-// describe names the node for the reports.
-func (n *node) describe(cfg Config) string {
-	db := "sqlite"
-	if cfg.DatabaseURL != "" {
-		db = redactURL(cfg.DatabaseURL)
+// nodeAt returns the running node at rawURL; dataDir is where its outbox is, if known.
+func nodeAt(cfg Config, rawURL, dataDir string) (*node, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--url %q: want http://HOST:PORT", rawURL)
 	}
-	if cfg.RedisURL != "" {
-		db += ", " + redactURL(cfg.RedisURL)
+	if !isLoopback(u.Hostname()) {
+		cfg.Logger.Warn("the node is not on this machine", "url", rawURL)
 	}
-	switch n.kind {
-	case "url":
-		return "node at " + n.url
-	case "spawned":
-		return "spawned node (" + db + ")"
-	}
-	return "in-process node (" + db + ")"
-}
-
-// startNode returns the node the configuration names.
-func startNode(ctx context.Context, cfg Config) (*node, error) {
-	switch {
-	case cfg.URL != "":
-		u, err := url.Parse(cfg.URL)
-		if err != nil {
-			return nil, fmt.Errorf("parse --url: %w", err)
-		}
-		if !isLoopback(u.Hostname()) {
-			cfg.Logger.Warn("the node is not on this machine", "url", cfg.URL)
-		}
-		ws := *u
-		ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
-		ws.Path = "/ws"
-		return &node{kind: "url", url: cfg.URL, wsURL: ws.String(), dataDir: cfg.DataDir, close: func() error { return nil }}, nil
-	case cfg.Spawn:
-		return spawnNode(ctx, cfg)
-	}
-	return startInProcess(ctx, cfg)
+	ws := *u
+	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
+	ws.Path = "/ws"
+	return &node{kind: "url", url: strings.TrimRight(rawURL, "/"), wsURL: ws.String(), dataDir: dataDir,
+		close: func() error { return nil }}, nil
 }
 
 // benchNodeConfig is the configuration of a node the generator starts: a fresh data
 // directory, cheap password hashing (seeding signs up thousands of users), client addresses
 // from X-Forwarded-For (so that sign-up rate limits count each seeded user apart), and
 // access tokens that outlive the run.
-func benchNodeConfig(cfg Config, dataDir string) server.Config {
+// jwtKeyFile, when set, is the signing key of the cluster's first node, which every other
+// node shares so that a token of one is good at all.
+func benchNodeConfig(cfg Config, dataDir, jwtKeyFile string) server.Config {
 	sc := server.DefaultConfig()
 	sc.Addr = "127.0.0.1:0"
 	sc.DataDir = dataDir
 	sc.DatabaseURL = cfg.DatabaseURL
 	sc.RedisURL = cfg.RedisURL
+	sc.JWTKeyFile = jwtKeyFile
 	sc.Argon2MemoryKiB = 64
 	sc.Argon2Time = 1
 	sc.TrustProxy = true
@@ -87,7 +70,7 @@ func benchNodeConfig(cfg Config, dataDir string) server.Config {
 	return sc
 }
 
-func startInProcess(ctx context.Context, cfg Config) (*node, error) {
+func startInProcess(ctx context.Context, cfg Config, jwtKeyFile string) (*node, error) {
 	dir, cleanup, err := nodeDataDir(cfg)
 	if err != nil {
 		return nil, err
@@ -99,7 +82,7 @@ func startInProcess(ctx context.Context, cfg Config) (*node, error) {
 	}
 	logger := slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	nodeCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	srv, err := server.New(nodeCtx, benchNodeConfig(cfg, dir), logger)
+	srv, err := server.New(nodeCtx, benchNodeConfig(cfg, dir, jwtKeyFile), logger)
 	if err != nil {
 		cancel()
 		logFile.Close()
@@ -119,7 +102,7 @@ func startInProcess(ctx context.Context, cfg Config) (*node, error) {
 	addr := ln.Addr().String()
 	n := &node{
 		kind: "in-process", url: "http://" + addr, wsURL: "ws://" + addr + "/ws",
-		dataDir: dir, pid: os.Getpid(), app: srv.App(),
+		dataDir: dir, pid: os.Getpid(), app: srv.App(), jwtKeyFile: srv.Config().JWTKeyFile,
 	}
 	n.close = func() error {
 		cancel()

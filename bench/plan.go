@@ -18,8 +18,8 @@ const userQueueDest = "/user/queue/events"
 
 func roomTopicDest(roomID string) string { return "/topic/rooms." + roomID }
 
-func planSessions(ctx context.Context, cfg Config, n *node, res *Result) (*sessionPlan, error) {
-	if n == nil {
+func planSessions(ctx context.Context, cfg Config, nodes cluster, res *Result) (*sessionPlan, error) {
+	if nodes == nil {
 		wsURL, err := targetWSURL(cfg.Target)
 		if err != nil {
 			return nil, err
@@ -35,7 +35,7 @@ func planSessions(ctx context.Context, cfg Config, n *node, res *Result) (*sessi
 				fmt.Sprintf("/topic/bench.%s.room.%d", run, i/cfg.RoomSize))
 		}}, nil
 	}
-	sd, err := newSeeder(cfg, n)
+	sd, err := newSeeder(cfg, nodes.first())
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func planSessions(ctx context.Context, cfg Config, n *node, res *Result) (*sessi
 	}
 	return &sessionPlan{open: func(ctx context.Context, i int) (*stompSession, error) {
 		u := i % len(users)
-		s, err := dialStomp(ctx, stompDial{wsURL: n.wsURL, token: users[u].Token, heartBeat: cfg.HeartBeat})
+		s, err := dialStomp(ctx, stompDial{wsURL: nodes.pick(i).wsURL, token: users[u].Token, heartBeat: cfg.HeartBeat})
 		if err != nil {
 			return nil, err
 		}

@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			cfg.reused = users
 		}
 	}
-	n, err := startNode(ctx, cfg)
+	n, err := startCluster(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		err = runChat(ctx, cfg, n, res)
 	}
 	if cerr := n.close(); cerr != nil {
-		cfg.Logger.Warn("stop node", "err", cerr)
+		cfg.Logger.Warn("stop nodes", "err", cerr)
 	}
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
@@ -119,6 +119,9 @@ func params(c Config) map[string]string {
 	}
 	if c.Target == "" {
 		set("seed", c.Seed)
+	}
+	if c.Nodes > 1 {
+		set("nodes", c.Nodes)
 	}
 	set("max_ops", strconv.FormatInt(c.MaxOps, 10))
 	return p

@@ -16,7 +16,7 @@ import (
 
 // spawnNode runs `plop serve` as a child process on a free loopback port, with the same
 // settings as an in-process node, and stops it (SIGTERM, then SIGKILL) on close.
-func spawnNode(ctx context.Context, cfg Config) (*node, error) {
+func spawnNode(ctx context.Context, cfg Config, jwtKeyFile string) (*node, error) {
 	dir, cleanup, err := nodeDataDir(cfg)
 	if err != nil {
 		return nil, err
@@ -26,7 +26,7 @@ func spawnNode(ctx context.Context, cfg Config) (*node, error) {
 		cleanup()
 		return nil, err
 	}
-	sc := benchNodeConfig(cfg, dir)
+	sc := benchNodeConfig(cfg, dir, jwtKeyFile).Resolved()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	// The node's settings are the generator's alone: none of this shell's PLOP_* variables
 	// (an SMTP server would take the verification codes away from the outbox).
@@ -46,6 +46,7 @@ func spawnNode(ctx context.Context, cfg Config) (*node, error) {
 		"PLOP_REFRESH_TOKEN_TTL="+sc.RefreshTokenTTL.String(),
 		"PLOP_LOG_LEVEL="+sc.LogLevel,
 		"PLOP_LOG_FORMAT=text",
+		"PLOP_JWT_KEY_FILE="+sc.JWTKeyFile,
 	)
 	if cfg.DatabaseURL != "" {
 		env = append(env, "PLOP_DATABASE_URL="+cfg.DatabaseURL)
@@ -68,7 +69,8 @@ func spawnNode(ctx context.Context, cfg Config) (*node, error) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	n := &node{kind: "spawned", url: "http://" + addr, wsURL: "ws://" + addr + "/ws", dataDir: dir, pid: cmd.Process.Pid}
+	n := &node{kind: "spawned", url: "http://" + addr, wsURL: "ws://" + addr + "/ws", dataDir: dir, pid: cmd.Process.Pid,
+		jwtKeyFile: sc.JWTKeyFile}
 	n.close = func() error {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		var err error
