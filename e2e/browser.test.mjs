@@ -5,7 +5,7 @@
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { api, waitFor, countCodes, signupVerified } from './lib/plop.mjs';
+import { api, waitFor, countCodes, signupVerified, directRoom } from './lib/plop.mjs';
 import { launch, User, DESKTOP, PHONE, waitBubbles, message } from './lib/browser.mjs';
 
 let browser;
@@ -201,7 +201,6 @@ test('a 1:1 chat both ways with typing, Seen, replies, reactions, edit and unsen
   await target.getByRole('button', { name: 'React' }).click();
   await target.getByRole('button', { name: 'React with ❤️' }).click();
   await message(a, 'Around 7, at the park').getByRole('button', { name: '❤️ 1: Ben Okafor' }).waitFor();
-  await ben.shot('phone-conversation');
 
   // Ana edits, then unsends a message; Ben sees both.
   await say(ana, 'Bring snaks');
@@ -219,9 +218,125 @@ test('a 1:1 chat both ways with typing, Seen, replies, reactions, edit and unsen
   await message(a, 'Oops, wrong chat').getByRole('button', { name: 'Unsend' }).click();
   await b.getByText('Ana Lima unsent a message').waitFor();
   await waitBubbles(b, 'Oops, wrong chat', 0, 'Ben');
-  await ana.shot('desktop-conversation');
   await expectNamedControls(ana.page, 'a conversation');
   await expectNamedControls(ben.page, 'a conversation on a phone');
+});
+
+/** attach picks files with the composer's attach button, as a person does. */
+async function attach(user, files) {
+  const p = user.page;
+  const [chooser] = await Promise.all([
+    p.waitForEvent('filechooser'),
+    p.getByRole('button', { name: 'Attach a photo or file' }).click(),
+  ]);
+  await chooser.setFiles(files);
+}
+
+/** uploaded waits until every file in the composer's strip is uploaded. */
+async function uploaded(user, names) {
+  const strip = user.page.getByRole('list', { name: 'Photos and files to send' });
+  for (const name of names) await strip.getByRole('button', { name: `Remove ${name}` }).waitFor();
+  await strip.locator('progress').first().waitFor({ state: 'detached' });
+}
+
+/** photoLoaded reports whether the img inside loc has been decoded. */
+function photoLoaded(loc) {
+  return loc.locator('img').evaluate((img) => img.complete && img.naturalWidth > 0, null, { timeout: 1000 });
+}
+
+test('photos and files: sent with and without text, seen, opened, downloaded, and kept from strangers', async () => {
+  const a = ana.page;
+  const b = ben.page;
+  await openChat(ana, 'Ben Okafor');
+  const photo = png(640, 480, [46, 125, 50]);
+  const list = 'Bread\nCheese\nStrawberries\n';
+
+  // Ana starts typing, then attaches a photo and a text file; both upload while she types.
+  const box = a.getByRole('textbox', { name: 'Message' });
+  await box.fill('Here is the spot');
+  await attach(ana, [
+    { name: 'park.png', mimeType: 'image/png', buffer: photo },
+    { name: 'picnic list.txt', mimeType: 'text/plain', buffer: Buffer.from(list) },
+  ]);
+  await uploaded(ana, ['park.png', 'picnic list.txt']);
+  await box.press('Enter');
+  await a.getByRole('list', { name: 'Photos and files to send' }).waitFor({ state: 'detached' });
+  await waitBubbles(a, 'Here is the spot', 1, 'Ana');
+
+  // Ben sees the thumbnail, in a box of the photo's shape, and the file. (The server
+  // re-encodes photos, so the name may end in .jpg now.)
+  const thumb = b.getByRole('button', { name: /^Open photo park\./ });
+  await waitFor(() => photoLoaded(thumb), { what: 'the thumbnail on Ben\'s screen' });
+  const boxSize = await thumb.boundingBox();
+  assert.ok(Math.abs(boxSize.width / boxSize.height - 640 / 480) < 0.05, `the thumbnail box is ${boxSize.width}×${boxSize.height}, not 4:3`);
+  assert.match(await thumb.locator('img').getAttribute('src'), /^blob:/);
+  const chip = b.locator('.att-file', { hasText: 'picnic list.txt' });
+  await chip.getByText(/^\d+ B$/).waitFor();
+
+  // He downloads the file: the same bytes, under its name.
+  const [download] = await Promise.all([
+    b.waitForEvent('download'),
+    chip.getByRole('button', { name: 'Download picnic list.txt' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'picnic list.txt');
+  const chunks = [];
+  for await (const c of await download.createReadStream()) chunks.push(c);
+  assert.equal(Buffer.concat(chunks).toString(), list, 'the downloaded file differs from the sent one');
+
+  // He opens the photo full size in a dialog, and Escape closes it.
+  await thumb.click();
+  const viewer = b.getByRole('dialog', { name: /^Photo park\./ });
+  await viewer.waitFor();
+  await waitFor(() => viewer.locator('img').evaluate((img) => img.naturalWidth === 640).catch(() => false), { what: 'the full-size photo' });
+  await b.keyboard.press('Escape');
+  await viewer.waitFor({ state: 'hidden' });
+  await expectNamedControls(b, 'a conversation with a photo on a phone');
+
+  // A photo alone, with no text, is sent with Enter; the conversation list says "Photo".
+  await attach(ana, [{ name: 'basket.png', mimeType: 'image/png', buffer: png(300, 400, [255, 143, 0]) }]);
+  await uploaded(ana, ['basket.png']);
+  await box.press('Enter');
+  const thumb2 = b.getByRole('button', { name: /^Open photo basket\./ });
+  await waitFor(() => photoLoaded(thumb2), { what: 'the second photo on Ben\'s screen' });
+  await a.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^Ben Okafor/ }).getByText('You: Photo').waitFor();
+  await waitFor(() => photoLoaded(a.getByRole('button', { name: /^Open photo basket\./ })), { what: 'the photo on Ana\'s screen' });
+  await ben.shot('phone-conversation');
+  await ana.shot('desktop-conversation');
+  await expectNamedControls(a, 'a conversation with photos');
+
+  // A photo over the limit is refused before it is sent, and the typed text stays.
+  await box.fill('This one is huge');
+  await attach(ana, [{ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(21 * 1024 * 1024) }]);
+  await a.getByRole('alert').filter({ hasText: 'photos may be at most 20 MB' }).waitFor();
+  assert.equal(await box.inputValue(), 'This one is huge');
+  await box.fill('');
+
+  // Only the members of the room may fetch the bytes: a stranger is told there is no such file.
+  const { messages } = await api('GET', `/api/v1/rooms/${(await directRoom({ token: await ana.token() }, ben)).id}/messages?limit=5`, { token: await ana.token() });
+  const sent = messages.find((m) => m.body === 'Here is the spot');
+  assert.equal(sent.attachments.length, 2);
+  const img = sent.attachments.find((x) => x.kind === 'image');
+  assert.match(img.name, /^park\.(png|jpg)$/);
+  assert.deepEqual([img.width, img.height], [640, 480]);
+  const dan = await signupVerified('Dan Outsider');
+  const asDan = await a.request.get(img.url, { headers: { Authorization: `Bearer ${dan.token}` } });
+  assert.equal(asDan.status(), 404, 'a stranger fetched an attachment of a room they are not in');
+  const asBen = await a.request.get(img.url, { headers: { Authorization: `Bearer ${await ben.token()}`, Range: 'bytes=0-1' } });
+  assert.equal(asBen.status(), 206, 'a member cannot fetch part of the photo');
+  assert.equal(asBen.headers()['content-type'], img.content_type);
+  assert.equal((await asBen.body()).length, 2);
+
+  // Offline, photos and files are not queued: the app says so and keeps the text.
+  await ben.cut();
+  await b.getByText('photos and files cannot be sent until then').waitFor();
+  const bbox = b.getByRole('textbox', { name: 'Message' });
+  await bbox.fill('Look at this');
+  await attach(ben, [{ name: 'view.png', mimeType: 'image/png', buffer: png(64, 64, [3, 169, 244]) }]);
+  await b.getByRole('alert').filter({ hasText: 'photos and files do not' }).waitFor();
+  assert.equal(await bbox.inputValue(), 'Look at this');
+  await ben.restore();
+  await b.getByText('No connection. Reconnecting').waitFor({ state: 'hidden', timeout: 20000 });
+  await bbox.fill('');
 });
 
 test('a group of three, and a network cut that loses nothing and doubles nothing', async () => {
@@ -312,7 +427,6 @@ test('the conversation list and profile', async () => {
   await a.getByLabel('Change picture').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png(96, 96, [233, 30, 99]) });
   await a.getByText('Profile picture updated.').waitFor();
   await a.getByRole('link', { name: 'Your profile' }).locator('img[src*="/avatars/"]').waitFor();
-  await ana.shot('desktop-profile');
   await expectNamedControls(ana.page, 'the profile screen');
   await openChat(ben, 'Ana Lima');
   await ben.page.getByRole('button', { name: 'Conversation information' }).click();
@@ -321,6 +435,82 @@ test('the conversation list and profile', async () => {
   await ben.page.getByRole('link', { name: 'Back to chats' }).click();
   await ben.page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^Saturday picnic/ }).waitFor();
   await ben.shot('phone-chats-list');
+});
+
+/**
+ * pushTo delivers a push message to the page's service worker as a push service would, through
+ * the DevTools protocol (headless Chromium has no push service of its own).
+ */
+async function pushTo(user, payload) {
+  const cdp = await user.context.newCDPSession(user.page);
+  const regs = [];
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => regs.push(...e.registrations));
+  await cdp.send('ServiceWorker.enable');
+  const origin = new URL(user.page.url()).origin;
+  const reg = await waitFor(() => regs.find((r) => !r.isDeleted && r.scopeURL === `${origin}/`), { what: 'the service worker registration' });
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data: JSON.stringify(payload) });
+  await cdp.detach();
+}
+
+test('notifications on this device: the service worker, a push subscription, one notification per room', async (t) => {
+  const a = ana.page;
+  // The service worker is installed and controls the app.
+  await waitFor(() => a.evaluate(() => !!navigator.serviceWorker.controller), { what: 'a service worker controlling the page' });
+  const worker = await waitFor(() => ana.context.serviceWorkers().find((w) => new URL(w.url()).pathname === '/sw.js'), { what: 'the service worker' });
+  await ana.context.grantPermissions(['notifications']);
+
+  // The toggle turns a push subscription on with the server's key, or says why it cannot.
+  await openChat(ana, 'Ben Okafor');
+  const room = new URL(a.url()).pathname.split('/').pop();
+  await a.getByRole('link', { name: 'Your profile' }).click();
+  const toggle = a.getByRole('switch', { name: 'Notifications on this device' });
+  await toggle.waitFor();
+  const devices = async () => (await api('GET', '/api/v1/devices', { token: await ana.token() })).devices;
+  assert.equal((await devices()).length, 0);
+  const keyAsked = a.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/push/vapid-key');
+  // Chromium logs why it refuses a subscription in a private context (a test's context is one).
+  ana.allow(/does not support the Push API/);
+  await toggle.click();
+  assert.equal((await keyAsked).status(), 200);
+  const outcome = await waitFor(async () => {
+    if (await toggle.isChecked()) return 'on';
+    if (await a.getByText('Push is not available in this browser').isVisible()) return 'unavailable';
+    return null;
+  }, { what: 'push turned on, or a message that it is not available' });
+  if (outcome === 'on') {
+    const list = await devices();
+    assert.deepEqual(list.map((d) => d.platform), ['webpush']);
+    await toggle.click();
+    await waitFor(async () => !(await toggle.isChecked()), { what: 'push turned off' });
+    assert.deepEqual(await devices(), [], 'turning push off left the device on the server');
+  } else {
+    t.diagnostic('PushManager.subscribe failed in this browser; the toggle says so');
+    assert.ok(await toggle.isDisabled(), 'the toggle stays usable where push is not available');
+    assert.deepEqual(await devices(), [], 'a device was registered without a subscription');
+  }
+
+  // A push becomes one notification per room, replaced as messages arrive, with their count.
+  await worker.evaluate(async () => (await self.registration.getNotifications()).forEach((n) => n.close()));
+  await pushTo(ana, { title: 'Ben Okafor', body: 'Are you there?', room_id: room, count: 1, tag: `room-${room}` });
+  await pushTo(ana, { title: 'Ben Okafor', body: 'Hello?', room_id: room, count: 3, tag: `room-${room}`, data: { room_id: room } });
+  await pushTo(ana, { title: 'Saturday picnic', body: 'Cleo: On my way', room_id: 'other', count: 1, tag: 'room-other' });
+  const shown = await waitFor(async () => {
+    const list = await worker.evaluate(async () => (await self.registration.getNotifications())
+      .map((n) => ({ title: n.title, body: n.body, tag: n.tag, room: n.data.room_id })));
+    return list.length === 2 && list.some((n) => n.body.startsWith('3 ')) && list;
+  }, { what: 'two notifications, one per room' });
+  shown.sort((x, y) => x.title.localeCompare(y.title));
+  assert.deepEqual(shown, [
+    { title: 'Ben Okafor', body: '3 new messages\nHello?', tag: `room-${room}`, room },
+    { title: 'Saturday picnic', body: 'Cleo: On my way', tag: 'room-other', room: 'other' },
+  ]);
+  // A click on a notification brings the app to its room.
+  await worker.evaluate(async () => (await self.registration.getNotifications()).forEach((n) => n.close()));
+  await worker.evaluate((id) => self.openRoom(id).then(() => true), room);
+  await a.waitForURL(`**/t/${room}`);
+  await a.getByRole('textbox', { name: 'Message' }).waitFor();
+  await a.getByRole('link', { name: 'Your profile' }).click();
+  await ana.shot('desktop-profile');
 });
 
 test('scrolling up loads older messages, each once and in order', async () => {

@@ -100,13 +100,14 @@ func contentType(name string) string {
 // path without a file extension gets index.html, so that the app's own routes (/t/ROOM,
 // /people, ...) load the app; other paths are 404.
 //
-// index.html is sent with Cache-Control: no-cache, so a new release is picked up on the next
-// load. The other files keep their names across releases, so browsers may cache them but must
+// index.html and the service worker /sw.js are sent with Cache-Control: no-cache, so a new
+// release is picked up on the next load. The other files keep their names across releases, so browsers may cache them but must
 // revalidate: each carries a strong ETag and an unchanged file costs a 304.
 //
 // Every answer carries a Content-Security-Policy that allows scripts, styles and connections
 // only from the app's own origin (its REST API and its WebSocket), images from the origin and
-// from data: and blob: URLs, and nothing else.
+// from data: and blob: URLs (photos are fetched with the access token and shown through blob:
+// URLs), a service worker from the origin, and nothing else.
 func Handler() http.Handler {
 	return http.HandlerFunc(serve)
 }
@@ -133,9 +134,15 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", f.contentType)
 	h.Set("ETag", f.etag)
-	if f.name == "index.html" {
+	switch {
+	case p == "/sw.js":
+		// The service worker. Served from the root, its scope may be the whole origin without
+		// a Service-Worker-Allowed header. Browsers check it for updates themselves; no-cache
+		// keeps a cache in between from serving an old one.
 		h.Set("Cache-Control", "no-cache")
-	} else {
+	case f.name == "index.html":
+		h.Set("Cache-Control", "no-cache")
+	default:
 		h.Set("Cache-Control", "public, max-age=0, must-revalidate")
 	}
 	// ServeContent answers If-None-Match with 304, HEAD and Range requests.
@@ -160,6 +167,7 @@ func setSecurityHeaders(w http.ResponseWriter, r *http.Request) {
 		"font-src 'self'",
 		"connect-src " + connect,
 		"manifest-src 'self'",
+		"worker-src 'self'",
 		"base-uri 'none'",
 		"form-action 'self'",
 		"frame-ancestors 'none'",

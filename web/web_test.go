@@ -130,6 +130,28 @@ func TestContentSecurityPolicy(t *testing.T) {
 	}
 }
 
+// The service worker is served from the root (so that its scope is the whole origin) as
+// JavaScript, never from a stale cache, and the policy lets the origin run it.
+func TestServiceWorker(t *testing.T) {
+	resp := get(t, Handler(), "/sw.js", nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /sw.js: status %d", resp.StatusCode)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/javascript; charset=utf-8" {
+		t.Errorf("GET /sw.js: Content-Type %q", ct)
+	}
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("GET /sw.js: Cache-Control %q, want no-cache", cc)
+	}
+	if b := body(t, resp); !strings.Contains(b, "addEventListener('push'") || !strings.Contains(b, "addEventListener('notificationclick'") {
+		t.Errorf("GET /sw.js: not the service worker:\n%s", b)
+	}
+	csp := resp.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "worker-src 'self'") {
+		t.Errorf("CSP has no worker-src 'self': %s", csp)
+	}
+}
+
 // Every file the app loads must be embedded: index.html's own references and every relative
 // import of every module.
 func TestEveryReferencedFileIsEmbedded(t *testing.T) {

@@ -247,3 +247,96 @@ export const unsendMessage = (id, seq) => call('DELETE', `/rooms/${encodeURIComp
 export const react = (id, seq, emoji, on) =>
   call(on ? 'PUT' : 'DELETE', `/rooms/${encodeURIComponent(id)}/messages/${seq}/reactions/${encodeURIComponent(emoji)}`);
 export const markRead = (id, seq) => call('POST', `/rooms/${encodeURIComponent(id)}/read`, { body: { seq } });
+
+// Push devices.
+
+export const vapidKey = () => call('GET', '/push/vapid-key');
+export const registerDevice = (subscription) => call('POST', '/devices', { body: { platform: 'webpush', subscription } });
+export const deleteDevice = (id) => call('DELETE', `/devices/${encodeURIComponent(id)}`);
+
+// Attachments.
+
+function errorOf(status, text) {
+  let e = {};
+  try {
+    e = (JSON.parse(text) || {}).error || {};
+  } catch {
+    e = {};
+  }
+  return new ApiError(status, e.code, e.message);
+}
+
+// post sends one upload with XMLHttpRequest, which (unlike fetch) reports upload progress.
+function post(path, form, token, onProgress, signal) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', BASE + path);
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve(JSON.parse(xhr.responseText));
+        } catch {
+          reject(new ApiError(xhr.status, 'internal', 'The server sent an answer that could not be read.'));
+        }
+      } else reject(errorOf(xhr.status, xhr.responseText));
+    };
+    xhr.onerror = () => reject(new NetworkError('You are offline or the server cannot be reached.'));
+    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    if (signal) {
+      if (signal.aborted) {
+        reject(new DOMException('The upload was cancelled.', 'AbortError'));
+        return;
+      }
+      signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    }
+    xhr.send(form);
+  });
+}
+
+/**
+ * uploadAttachment uploads a file to a room as the multipart field "file", calling
+ * onProgress(fraction) as the bytes go out, and returns {attachment}. A refused token is
+ * refreshed and the upload sent once more.
+ */
+export async function uploadAttachment(roomId, file, { onProgress, signal } = {}) {
+  const path = `/rooms/${encodeURIComponent(roomId)}/attachments`;
+  const form = new FormData();
+  form.append('file', file, file.name || 'file');
+  const token = await accessToken();
+  try {
+    return await post(path, form, token, onProgress, signal);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401 || !session) throw err;
+    await refresh(token);
+    return post(path, form, session.access_token, onProgress, signal);
+  }
+}
+
+/**
+ * fetchBlob downloads what a URL handed out by the server (an attachment's url or
+ * thumbnail_url) names, with the access token, and returns it as a Blob. Only paths of this
+ * server's API are fetched, so the token never goes anywhere else.
+ */
+export async function fetchBlob(url, { signal } = {}) {
+  if (typeof url !== 'string' || !url.startsWith(`${BASE}/`)) throw new ApiError(400, 'invalid_argument', 'Not a file of this server.');
+  const get = async (token) => {
+    try {
+      return await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal });
+    } catch (err) {
+      if (err.name === 'AbortError') throw err;
+      throw new NetworkError('You are offline or the server cannot be reached.');
+    }
+  };
+  const token = await accessToken();
+  let res = await get(token);
+  if (res.status === 401 && session) {
+    await refresh(token);
+    res = await get(session.access_token);
+  }
+  if (!res.ok) throw errorOf(res.status, await res.text());
+  return res.blob();
+}

@@ -12,6 +12,7 @@ import { People } from './ui/people.js';
 import { NewChat } from './ui/newchat.js';
 import { Profile } from './ui/profile.js';
 import { Icon } from './ui/common.js';
+import { registerWorker, forget as forgetPush } from './push.js';
 
 const authPaths = ['/login', '/signup', '/verify'];
 
@@ -37,6 +38,14 @@ function Empty() {
   </section>`;
 }
 
+// signOut stops push to this browser (the next person to sign in here is someone else, maybe),
+// then logs out.
+async function signOut() {
+  await forgetPush().catch(() => {});
+  await logout();
+  navigate('/login');
+}
+
 function Messenger({ s, route }) {
   const path = route.path;
   let main;
@@ -44,11 +53,11 @@ function Messenger({ s, route }) {
   if (m) main = html`<${Conversation} s=${s} roomId=${decodeURIComponent(m[1])} />`;
   else if (path === '/people') main = html`<${People} s=${s} />`;
   else if (path === '/new') main = html`<${NewChat} s=${s} />`;
-  else if (path === '/profile') main = html`<${Profile} s=${s} onLogout=${() => logout().then(() => navigate('/login'))} />`;
+  else if (path === '/profile') main = html`<${Profile} s=${s} onLogout=${signOut} />`;
   else main = html`<${Empty} />`;
   const onMain = path !== '/';
   return html`<div class="app ${onMain ? 'show-main' : 'show-side'}">
-    ${s.conn === 'offline' && html`<div class="banner" role="status">No connection. Reconnecting… Messages you send now will go out when you are back online.</div>`}
+    ${s.conn === 'offline' && html`<div class="banner" role="status">No connection. Reconnecting… Messages you send now will go out when you are back online; photos and files cannot be sent until then.</div>`}
     <div class="panes">
       <${Sidebar} s=${s} path=${path} />
       <main class="main">${main}</main>
@@ -80,4 +89,5 @@ function App() {
   return html`<${Messenger} s=${s} route=${route} />`;
 }
 
+registerWorker();
 render(html`<${App} />`, document.getElementById('app'));

@@ -73,3 +73,37 @@ export function activeText(p) {
   const a = ago(p.last_seen);
   return a === 'now' ? 'Active just now' : `Active ${a} ago`;
 }
+
+/** fileSize is "900 B", "12 KB", "3.4 MB", counting in units of 1024. */
+export function fileSize(bytes) {
+  const n = Number(bytes) || 0;
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`;
+  const mb = n / (1024 * 1024);
+  if (mb < 1024) return `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB`;
+  return `${(mb / 1024).toFixed(1)} GB`;
+}
+
+/**
+ * attachmentsText says what a message without text carries, for previews and notifications:
+ * "Photo", "3 photos", "File: notes.txt", "2 files".
+ */
+export function attachmentsText(list) {
+  const atts = list || [];
+  if (!atts.length) return '';
+  const photos = atts.filter((a) => a.kind === 'image').length;
+  const files = atts.length - photos;
+  const parts = [];
+  if (photos) parts.push(photos === 1 ? 'Photo' : `${photos} photos`);
+  if (files) {
+    const one = atts.find((a) => a.kind !== 'image');
+    parts.push(files === 1 ? `File: ${one.name}` : `${files} files`);
+  }
+  return parts.join(', ');
+}
+
+/** messageText is a message's text for a preview: its body, else what it carries. */
+export function messageText(m) {
+  if (!m) return '';
+  return m.body || attachmentsText(m.attachments);
+}

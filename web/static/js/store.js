@@ -12,9 +12,17 @@ export function newState() {
     roomsError: '',
     // room id → { bySeq: Map<seq, message>, loaded, hasMore, loading, stale }
     msgs: new Map(),
-    // room id → [{ client_msg_id, body, reply_to, created_at, state: 'queued'|'sending'|'sent' }]
+    // room id → [{ client_msg_id, body, reply_to, attachment_ids, attachments, created_at,
+    //   state: 'queued'|'sending'|'sent'|'failed', error }]
     pending: new Map(),
     typing: new Map(), // room id → Map<user id, expires at (ms)>
+    // room id → [{ key, name, size, photo, preview, progress, status, error, attachment }]:
+    // photos and files picked for the next message (see uploads.js)
+    uploads: new Map(),
+    attachmentsUnsupported: false, // the server has no attachment upload
+    // Web Push on this device (see push.js): 'unknown' until checked, 'hidden' when the server
+    // offers none, 'unavailable' when the browser has none, else 'off' or 'on'.
+    push: { status: 'unknown', busy: false, error: '' },
     friends: new Map(), // user id → { user, since, presence }
     presence: new Map(), // user id → { online, last_seen }
     users: new Map(), // user id → user, every user seen anywhere (names and avatars)
@@ -130,11 +138,18 @@ export function setPending(roomId, list) {
   savePending();
 }
 
+// savedState is the state a pending message comes back in after a reload: a message with
+// attachments is not sent again by itself (they are not queued), text is.
+function savedState(p) {
+  if (p.state === 'sent') return 'sent';
+  return p.attachment_ids && p.attachment_ids.length ? 'failed' : 'queued';
+}
+
 /** savePending keeps the unsent messages in localStorage, so a reload does not lose them. */
 export function savePending() {
   if (!state.me) return;
   const all = [];
-  for (const [roomId, list] of state.pending) for (const p of list) all.push({ ...p, room_id: roomId, state: p.state === 'sent' ? 'sent' : 'queued' });
+  for (const [roomId, list] of state.pending) for (const p of list) all.push({ ...p, room_id: roomId, state: savedState(p) });
   if (all.length) localStorage.setItem(outboxKey(), JSON.stringify(all));
   else localStorage.removeItem(outboxKey());
 }
@@ -151,7 +166,16 @@ export function loadPending() {
   for (const p of all) {
     if (p.state === 'sent') continue; // acknowledged: history has it
     const list = state.pending.get(p.room_id) || [];
-    list.push({ client_msg_id: p.client_msg_id, body: p.body, reply_to: p.reply_to ?? null, created_at: p.created_at, state: p.state });
+    list.push({
+      client_msg_id: p.client_msg_id,
+      body: p.body,
+      reply_to: p.reply_to ?? null,
+      attachment_ids: p.attachment_ids || [],
+      attachments: p.attachments || [],
+      created_at: p.created_at,
+      state: p.state,
+      error: p.state === 'failed' ? p.error || 'Not sent.' : '',
+    });
     state.pending.set(p.room_id, list);
   }
 }

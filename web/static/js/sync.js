@@ -7,6 +7,9 @@ import {
   setPending, loadPending, savePending, roomTitle, userName,
 } from './store.js';
 import { navigate } from './router.js';
+import { messageText } from './format.js';
+import { forgetAll } from './media.js';
+import { dropAll } from './uploads.js';
 
 const PAGE = 50;
 
@@ -22,6 +25,8 @@ export async function begin(session) {
 /** end stops everything and forgets the state (logout). */
 export function end() {
   rt.stop();
+  dropAll();
+  forgetAll();
   reset();
 }
 
@@ -351,7 +356,8 @@ function onTyping(ev) {
 function notify(room, m) {
   if (!document.hidden || room.muted || state.notifications !== 'granted') return;
   const title = roomTitle(room);
-  const body = room.type === 'group' ? `${userName(m.sender_id)}: ${m.body}` : m.body;
+  const text = messageText(m);
+  const body = room.type === 'group' ? `${userName(m.sender_id)}: ${text}` : text;
   try {
     const n = new Notification(title, { body: body.slice(0, 200), tag: room.id });
     n.onclick = () => {
@@ -360,7 +366,13 @@ function notify(room, m) {
       n.close();
     };
   } catch {
-    // Some browsers allow notifications only from a service worker.
+    // Some browsers (Chrome on Android) show notifications only from a service worker; its
+    // click handler opens the room.
+    if (navigator.serviceWorker) {
+      navigator.serviceWorker.getRegistration()
+        .then((reg) => reg && reg.showNotification(title, { body: body.slice(0, 200), tag: room.id, data: { room_id: room.id } }))
+        .catch(() => {});
+    }
   }
 }
 
@@ -385,17 +397,62 @@ export async function askNotifications() {
 
 let outboxBusy = false;
 
-/** send queues a message and sends it now if connected, else on reconnect. */
-export function send(roomId, body, replyTo) {
+/**
+ * send queues a message and sends it now if connected, else on reconnect. A message with
+ * attachments (uploaded already) is sent at once over REST and never queued: when it fails,
+ * it stays on screen as not sent, for the user to retry or remove.
+ */
+export function send(roomId, body, replyTo, attachments = []) {
   const p = {
     client_msg_id: crypto.randomUUID(),
     body,
     reply_to: replyTo || null,
+    attachment_ids: attachments.map((a) => a.id),
+    attachments,
     created_at: new Date().toISOString(),
     state: 'queued',
+    error: '',
   };
   update(() => setPending(roomId, [...(state.pending.get(roomId) || []), p]));
-  flushOutbox();
+  if (attachments.length) sendNow(roomId, p);
+  else flushOutbox();
+}
+
+const hasAttachments = (p) => !!(p.attachment_ids && p.attachment_ids.length);
+
+// sendNow sends a message with attachments over REST, where a refusal is an answer to this
+// one request (over STOMP it would be an ERROR that ends the connection).
+async function sendNow(roomId, p) {
+  p.state = 'sending';
+  p.error = '';
+  update();
+  try {
+    const { message } = await api.sendMessage(roomId, {
+      body: p.body,
+      client_msg_id: p.client_msg_id,
+      reply_to: p.reply_to ?? undefined,
+      attachment_ids: p.attachment_ids,
+    });
+    p.state = 'sent';
+    savePending();
+    update(() => {
+      if (roomMessages(roomId).loaded) putMessages(roomId, [message]);
+    });
+    confirmStored(roomId, p.client_msg_id);
+  } catch (err) {
+    p.state = 'failed';
+    p.error = err instanceof api.NetworkError
+      ? 'Not sent: you are offline. Photos and files are not kept for later.'
+      : `Not sent: ${err.message}`;
+    savePending();
+    update();
+  }
+}
+
+/** retryPending sends a message with attachments again, after it failed. */
+export function retryPending(roomId, clientMsgId) {
+  const p = (state.pending.get(roomId) || []).find((x) => x.client_msg_id === clientMsgId);
+  if (p && p.state === 'failed') sendNow(roomId, p);
 }
 
 /**
@@ -408,7 +465,7 @@ async function flushOutbox() {
   try {
     for (const [roomId, list] of [...state.pending]) {
       for (const p of list) {
-        if (p.state !== 'queued') continue;
+        if (p.state !== 'queued' || hasAttachments(p)) continue;
         if (!rt.connected()) return;
         p.state = 'sending';
         update();
@@ -427,7 +484,7 @@ async function flushOutbox() {
     }
   } finally {
     outboxBusy = false;
-    const more = [...state.pending.values()].some((l) => l.some((p) => p.state === 'queued'));
+    const more = [...state.pending.values()].some((l) => l.some((p) => p.state === 'queued' && !hasAttachments(p)));
     if (more && rt.connected()) setTimeout(flushOutbox, 0);
   }
 }

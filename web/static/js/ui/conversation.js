@@ -3,11 +3,13 @@
 import { html, useState, useEffect, useLayoutEffect, useRef } from '../../vendor/htm/standalone.module.js';
 import { roomTitle, otherMember, userName, presenceOf, sortedMessages, roomMessages } from '../store.js';
 import * as sync from '../sync.js';
-import { activeText, dayKey, dayLabel } from '../format.js';
-import { IconButton, IconLink, errorText } from './common.js';
+import { activeText, dayKey, dayLabel, messageText } from '../format.js';
+import { Icon, IconButton, IconLink, errorText } from './common.js';
 import { RoomAvatar } from './sidebar.js';
 import { Message } from './message.js';
 import { RoomInfo } from './roominfo.js';
+import { UploadStrip } from './uploads.js';
+import * as uploads from '../uploads.js';
 
 const RUN_GAP_MS = 5 * 60 * 1000; // messages further apart start a new run
 
@@ -59,9 +61,15 @@ function TypingLine({ s, room }) {
   return html`<div class="typing" aria-live="polite">${text && html`<span class="typing-dots" aria-hidden="true"><i></i><i></i><i></i></span>`}${text}</div>`;
 }
 
-function Composer({ s, room, replyTo, editing, onDone }) {
+/** offline tells that photos and files cannot be sent now (they are never queued). */
+const offline = (s) => s.conn === 'offline' || !navigator.onLine;
+
+const OFFLINE_NOTE = 'You are offline. Text you send waits for the network, but photos and files do not: send them when you are back online.';
+
+function Composer({ s, room, replyTo, editing, onDone, error, setError }) {
   const ref = useRef(null);
-  const [error, setError] = useState('');
+  const picker = useRef(null);
+  const canAttach = !s.attachmentsUnsupported && !editing;
   const grow = () => {
     const el = ref.current;
     if (!el) return;
@@ -93,9 +101,19 @@ function Composer({ s, room, replyTo, editing, onDone }) {
       grow();
       return;
     }
-    if (!body) return;
+    const ups = s.uploads.get(room.id) || [];
+    const ready = ups.filter((u) => u.status === 'ready');
+    if (ups.some((u) => u.status === 'uploading')) {
+      setError('Wait until the photos and files are uploaded, then send.');
+      return;
+    }
+    if (!body && !ready.length) return;
+    if (ready.length && offline(s)) {
+      setError(OFFLINE_NOTE);
+      return;
+    }
     sync.typing(room.id, false);
-    sync.send(room.id, body, replyTo ? replyTo.seq : null);
+    sync.send(room.id, body, replyTo ? replyTo.seq : null, ready.length ? uploads.takeReady(room.id) : []);
     el.value = '';
     el.dataset.draft = '';
     grow();
@@ -110,12 +128,27 @@ function Composer({ s, room, replyTo, editing, onDone }) {
       onDone();
     } else if (e.key === 'ArrowUp' && !e.currentTarget.value && !editing) {
       // Up in an empty composer edits the last message you sent, as chat apps do.
-      const mine = sortedMessages(room.id).filter((m) => m.sender_id === s.me.id && !m.deleted);
+      const mine = sortedMessages(room.id).filter((m) => m.sender_id === s.me.id && !m.deleted && m.body);
       if (mine.length) {
         e.preventDefault();
         onDone(false, mine[mine.length - 1]);
       }
     }
+  };
+  const attach = (files) => {
+    if (!files.length) return;
+    setError(offline(s) ? OFFLINE_NOTE : uploads.addFiles(room.id, files));
+  };
+  const onPick = (e) => {
+    attach([...e.currentTarget.files]);
+    e.currentTarget.value = ''; // the same file can be picked again
+  };
+  // A pasted picture (a screenshot) is attached; pasted text goes in as usual.
+  const onPaste = (e) => {
+    const files = [...((e.clipboardData && e.clipboardData.files) || [])];
+    if (!files.length || editing || !canAttach) return;
+    e.preventDefault();
+    attach(files);
   };
   const onInput = (e) => {
     grow();
@@ -128,14 +161,17 @@ function Composer({ s, room, replyTo, editing, onDone }) {
     ${(replyTo || editing) && html`<div class="composer-context">
       <div>
         <strong>${editing ? 'Editing message' : `Replying to ${replyTo.sender_id === s.me.id ? 'yourself' : userName(replyTo.sender_id)}`}</strong>
-        <p class="muted small clip">${(editing || replyTo).body}</p>
+        <p class="muted small clip">${messageText(editing || replyTo)}</p>
       </div>
       <${IconButton} icon="close" label=${editing ? 'Cancel editing' : 'Cancel reply'} onClick=${() => onDone()} />
     </div>`}
+    ${!editing && html`<${UploadStrip} s=${s} roomId=${room.id} />`}
     ${error && html`<p class="form-error" role="alert">${error}</p>`}
     <div class="composer">
+      ${canAttach && html`<${IconButton} icon="attach" label="Attach a photo or file" className="attach" onClick=${() => picker.current && picker.current.click()} />
+        <input ref=${picker} type="file" multiple hidden onChange=${onPick} />`}
       <textarea ref=${ref} rows="1" aria-label="Message" placeholder="Aa" maxlength="8000"
-        onKeyDown=${onKey} onInput=${onInput} onBlur=${() => sync.typing(room.id, false)}></textarea>
+        onKeyDown=${onKey} onInput=${onInput} onPaste=${onPaste} onBlur=${() => sync.typing(room.id, false)}></textarea>
       <${IconButton} icon=${editing ? 'check' : 'send'} label=${editing ? 'Save' : 'Send'} className="send" onClick=${submit} />
     </div>
   </div>`;
@@ -207,12 +243,15 @@ function History({ s, room, onReply, onEdit }) {
     const withNext = joins(m, next);
     const pos = withPrev ? (withNext ? 'middle' : 'last') : withNext ? 'first' : 'single';
     let status = '';
-    if (m.pendingState) status = m.pendingState === 'sent' ? 'Sent' : s.conn === 'online' ? 'Sending…' : 'Waiting for network…';
+    if (m.pendingState === 'failed') status = m.error || 'Not sent.';
+    else if (m.pendingState) status = m.pendingState === 'sent' ? 'Sent' : s.conn === 'online' || m.pendingState === 'sending' ? 'Sending…' : 'Waiting for network…';
     else if (m.seq === statusSeq) status = deliveryStatus(s, room, m);
     const replied = m.reply_to ? rec.bySeq.get(m.reply_to) : null;
     rows.push(html`<${Message} key=${m.seq ? `m-${m.seq}` : `p-${m.client_msg_id}`} m=${m} me=${me} senderUser=${s.users.get(m.sender_id)}
       group=${room.type === 'group'} pos=${pos} showName=${!withPrev} replied=${replied} status=${status}
-      pending=${!!m.pendingState}
+      pending=${!!m.pendingState} failed=${m.pendingState === 'failed'}
+      onRetry=${() => sync.retryPending(room.id, m.client_msg_id)}
+      onDiscard=${() => sync.discardPending(room.id, m.client_msg_id)}
       onReply=${() => onReply(m)} onEdit=${() => onEdit(m)}
       onUnsend=${() => sync.unsend(room.id, m.seq).catch(() => {})}
       onReact=${(emoji) => sync.toggleReaction(room.id, m.seq, emoji).catch(() => {})} />`);
@@ -234,10 +273,13 @@ export function Conversation({ s, roomId }) {
   const [replyTo, setReplyTo] = useState(null);
   const [editing, setEditing] = useState(null);
   const [infoOpen, setInfoOpen] = useState(false);
+  const [error, setError] = useState('');
+  const [dragging, setDragging] = useState(false);
   useEffect(() => {
     setReplyTo(null);
     setEditing(null);
     setInfoOpen(false);
+    setError('');
     sync.openRoom(roomId);
     return () => sync.openRoom('');
   }, [roomId]);
@@ -247,12 +289,31 @@ export function Conversation({ s, roomId }) {
     setReplyTo(null);
     setEditing(editNext || null);
   };
+  // Files dragged onto the conversation are attached to the next message.
+  const canDrop = (e) => !s.attachmentsUnsupported && !editing && e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+  const onDragOver = (e) => {
+    if (!canDrop(e)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+    if (!dragging) setDragging(true);
+  };
+  const onDragLeave = (e) => {
+    if (!e.currentTarget.contains(e.relatedTarget)) setDragging(false);
+  };
+  const onDrop = (e) => {
+    setDragging(false);
+    if (!canDrop(e)) return;
+    e.preventDefault();
+    const files = [...e.dataTransfer.files];
+    if (files.length) setError(offline(s) ? OFFLINE_NOTE : uploads.addFiles(room.id, files));
+  };
   return html`<section class="conversation ${infoOpen ? 'with-info' : ''}" aria-label=${`Conversation with ${roomTitle(room)}`}>
-    <div class="conv-main">
+    <div class="conv-main ${dragging ? 'dropping' : ''}" onDragOver=${onDragOver} onDragLeave=${onDragLeave} onDrop=${onDrop}>
+      ${dragging && html`<div class="drop-hint" aria-hidden="true"><${Icon} name="attach" /> Drop to attach</div>`}
       <${Header} s=${s} room=${room} infoOpen=${infoOpen} toggleInfo=${() => setInfoOpen(!infoOpen)} />
       <${History} s=${s} room=${room} onReply=${(m) => { setEditing(null); setReplyTo(m); }} onEdit=${(m) => { setReplyTo(null); setEditing(m); }} />
       <${TypingLine} s=${s} room=${room} />
-      <${Composer} s=${s} room=${room} replyTo=${replyTo} editing=${editing} onDone=${done} />
+      <${Composer} s=${s} room=${room} replyTo=${replyTo} editing=${editing} onDone=${done} error=${error} setError=${setError} />
     </div>
     ${infoOpen && html`<${RoomInfo} s=${s} room=${room} onClose=${() => setInfoOpen(false)} />`}
   </section>`;

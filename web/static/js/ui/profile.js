@@ -1,9 +1,36 @@
 // The user's profile: name, status, picture, notifications and logging out.
-import { html, useState } from '../../vendor/htm/standalone.module.js';
+import { html, useState, useEffect } from '../../vendor/htm/standalone.module.js';
 import * as api from '../api.js';
 import { update } from '../store.js';
 import { askNotifications } from '../sync.js';
+import * as push from '../push.js';
 import { Avatar, IconLink, errorText } from './common.js';
+
+/**
+ * PushToggle turns notifications on this device on and off: a Web Push subscription that
+ * reaches the browser while Plop is closed. It is not shown when the server offers none.
+ */
+function PushToggle({ s }) {
+  const p = s.push;
+  useEffect(() => {
+    push.check().catch(() => {});
+  }, []);
+  if (p.status === 'hidden' || p.status === 'unknown') return null;
+  const on = p.status === 'on';
+  const toggle = (e) => {
+    if (e.currentTarget.checked) push.enable();
+    else push.disable();
+  };
+  return html`<div class="push-toggle">
+    <label class="switch-row">
+      <input type="checkbox" role="switch" checked=${on} disabled=${p.busy || p.status === 'unavailable'} onChange=${toggle} />
+      Notifications on this device
+    </label>
+    <p class="muted small">${on ? 'New messages reach this browser even when Plop is closed.' : 'Get new messages on this device even when Plop is closed.'}</p>
+    ${p.status === 'unavailable' && html`<p class="form-error" role="status">${p.error || 'Push is not available in this browser.'}</p>`}
+    ${p.error && p.status !== 'unavailable' && html`<p class="form-error" role="alert">${p.error}</p>`}
+  </div>`;
+}
 
 /** Profile is the profile screen. */
 export function Profile({ s, onLogout }) {
@@ -73,6 +100,7 @@ export function Profile({ s, onLogout }) {
         ${s.notifications === 'denied' && html`<p class="muted">Desktop notifications are blocked in your browser settings.</p>`}
         ${s.notifications === 'unsupported' && html`<p class="muted">This browser cannot show notifications.</p>`}
         ${s.notifications === 'default' && html`<button type="button" onClick=${askNotifications}>Turn on desktop notifications</button>`}
+        <${PushToggle} s=${s} />
       </section>
       <button type="button" class="danger" onClick=${onLogout}>Log out</button>
     </div>

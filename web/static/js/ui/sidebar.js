@@ -1,7 +1,7 @@
 // The left pane: the user's header and the list of conversations.
 import { html } from '../../vendor/htm/standalone.module.js';
 import { roomsInOrder, roomTitle, otherMember, userName, presenceOf } from '../store.js';
-import { shortTime } from '../format.js';
+import { shortTime, messageText } from '../format.js';
 import { askNotifications, dismissNotifications } from '../sync.js';
 import { Avatar, GroupAvatar, Link, IconLink, IconButton } from './common.js';
 
@@ -22,7 +22,7 @@ function preview(s, room) {
   }
   const m = room.last_message;
   if (!m) return room.type === 'group' ? 'Group created' : 'Say hi 👋';
-  const text = m.deleted ? 'unsent a message' : m.body || (m.attachments && m.attachments.length ? 'sent an attachment' : '');
+  const text = m.deleted ? 'unsent a message' : messageText(m);
   if (s.me && m.sender_id === s.me.id) return m.deleted ? 'You unsent a message' : `You: ${text}`;
   if (room.type === 'group' || m.deleted) return `${userName(m.sender_id).split(' ')[0]}${m.deleted ? ' ' : ': '}${text}`;
   return text;

@@ -1,0 +1,64 @@
+// The service worker of Plop: it shows the push notifications the server sends while no tab
+// is connected (one per room, replaced as messages arrive, with their count), and opens the
+// room when one is clicked. It does not cache or intercept requests.
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+/**
+ * notificationOf turns a push payload {title, body, room_id, count, tag, data} into the
+ * title and options of a notification.
+ */
+function notificationOf(p) {
+  const count = Number(p.count) || 1;
+  const text = typeof p.body === 'string' ? p.body : '';
+  const body = count > 1 ? `${count} new messages${text ? `\n${text}` : ''}` : text || 'New message';
+  const roomId = p.room_id || (p.data && p.data.room_id) || '';
+  return {
+    title: p.title || 'Plop',
+    options: {
+      body,
+      tag: p.tag || (roomId ? `room-${roomId}` : 'plop'),
+      renotify: true, // a newer message in the same room alerts again
+      icon: '/favicon.svg',
+      data: { room_id: roomId, ...(p.data || {}) },
+    },
+  };
+}
+
+/** showPush shows the notification of one push payload. */
+self.showPush = function showPush(payload) {
+  const { title, options } = notificationOf(payload || {});
+  return self.registration.showNotification(title, options);
+};
+
+/** openRoom focuses a tab of the app on the room, or opens one. */
+self.openRoom = async function openRoom(roomId) {
+  const path = roomId ? `/t/${encodeURIComponent(roomId)}` : '/';
+  const tabs = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const tab = tabs.find((c) => new URL(c.url).origin === self.location.origin);
+  if (tab) {
+    await tab.focus().catch(() => {});
+    tab.postMessage({ type: 'plop.open', path });
+    return tab;
+  }
+  return self.clients.openWindow(path);
+};
+
+self.addEventListener('push', (event) => {
+  let payload = {};
+  if (event.data) {
+    try {
+      payload = event.data.json();
+    } catch {
+      payload = { body: event.data.text() };
+    }
+  }
+  event.waitUntil(self.showPush(payload));
+});
+
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const data = event.notification.data || {};
+  event.waitUntil(self.openRoom(data.room_id || ''));
+});
