@@ -37,6 +37,7 @@ func runChat(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	if err != nil {
 		return err
 	}
+	cw := startCPUWatch(ctx, n, 0)
 	p := startProgress(cfg.Progress, "messages", func() string {
 		return fmt.Sprintf("deliveries %d  reconnects %d", w.deliveries.Load(), w.reconnects.Load()+w.unplanned.Load())
 	}, s.receipt, w.delivery, s.read, s.typing)
@@ -78,6 +79,7 @@ func runChat(ctx context.Context, cfg Config, n cluster, res *Result) error {
 		asked = fmt.Sprintf("asked %.0f/s", cfg.Rate)
 	}
 	res.line("persisted messages/s", res.Throughput, "msg/s", "acknowledged by RECEIPT; "+asked)
+	cw.stop(ctx, res, v.acked, "messages")
 	res.line("rooms", float64(rooms), "", fmt.Sprintf("%d groups of up to %d, %d direct", rooms-directs, cfg.RoomSize, directs))
 	res.line("messages in history", float64(v.persisted), "", "")
 	res.line("stored without RECEIPT", float64(v.unacked), "", "the sender gave up waiting")

@@ -44,6 +44,7 @@ func runConnect(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	if err != nil {
 		return err
 	}
+	cw := startCPUWatch(ctx, n, cfg.TargetPID)
 	p := startProgress(cfg.Progress, "sessions", func() string { return fmt.Sprintf("opened %d", opened.Load()) }, meter)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -87,6 +88,7 @@ func runConnect(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	}
 	wg.Wait()
 	ramp := p.Stop()
+	rampCPU := cw.finish(ctx)
 	established := int64(meter.Snapshot().Count())
 	hb := startHeartBeats(sessions, cfg.HeartBeat)
 	fmt.Fprintf(cfg.Progress, "holding %d sessions for %s\n", established, cfg.Duration)
@@ -123,6 +125,7 @@ func runConnect(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	res.Latencies = append(res.Latencies, summarize(meter))
 	res.line("connect rate", res.Throughput, "sessions/s", "dial, WebSocket, CONNECT, two SUBSCRIBE receipts")
 	res.line("sessions held", float64(held), "", fmt.Sprintf("open after %s idle", cfg.Duration))
+	rampCPU.report(res, established, "sessions")
 	reportMemory(res, cfg, n, before, after, established)
 	if established > 0 && (n == nil || !n.inProcess()) {
 		res.line("generator heap per session", float64(clientAfter-clientBefore)/float64(established)/1024, "KiB", "Go heap and stacks of this process")

@@ -80,6 +80,7 @@ func runFanout(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	}
 	defer stopProfile()
 	receipts := NewMeter("receipt")
+	cw := startCPUWatch(ctx, n, cfg.TargetPID)
 	p := startProgress(cfg.Progress, "deliveries", nil, fo.delivery, receipts)
 	best, misses := -1, 0
 	next := 0
@@ -117,6 +118,7 @@ func runFanout(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	res.Errors = receipts.Errors()
 	res.Latencies = append(res.Latencies, all, summarize(receipts))
 	res.line("subscribers", float64(cfg.RoomSize), "", "")
+	cw.stop(ctx, res, res.Ops, "deliveries")
 	if best >= 0 {
 		s := res.Steps[best]
 		res.Throughput = s.DeliveryRate

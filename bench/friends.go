@@ -83,6 +83,7 @@ func runFriends(ctx context.Context, cfg Config, nodes cluster, res *Result) err
 	if err != nil {
 		return err
 	}
+	cw := startCPUWatch(ctx, nodes, 0)
 	p := startProgress(cfg.Progress, "requests", nil, meter)
 	load.run(ctx)
 	elapsed := p.Stop()
@@ -100,6 +101,7 @@ func runFriends(ctx context.Context, cfg Config, nodes cluster, res *Result) err
 	if lat.Count > 0 {
 		res.line("answer size", float64(load.bytes.Load())/float64(lat.Count), "bytes", "mean")
 	}
+	cw.stop(ctx, res, res.Ops, "requests")
 	res.check("no failed requests", res.Errors == 0, "%d failed%s", res.Errors, statusDetail(load.statusCounts()))
 
 	if cfg.Baseline {
@@ -165,15 +167,27 @@ func friendsBaseline(ctx context.Context, cfg Config, users []*user, nodeURL str
 	meter := NewMeter("baseline GET /friends")
 	load := &httpLoad{addrs: []string{addr}, reqs: reqs, conc: cfg.Concurrency, rate: cfg.Rate, duration: cfg.Duration,
 		maxOps: cfg.MaxOps, meter: meter}
+	cpu0 := selfCPU()
 	p := startProgress(cfg.Progress, "requests", nil, meter)
 	load.run(ctx)
 	elapsed := p.Stop()
+	cpu := selfCPU() - cpu0
 	lat := summarize(meter)
 	res.Latencies = append(res.Latencies, lat)
 	rate := float64(lat.Count) / elapsed.Seconds()
 	res.line("baseline throughput", rate, "req/s", "minimal handler, same JSON, same load")
 	if rate > 0 {
 		res.line("ratio to baseline", 100*res.Throughput/rate, "%", "")
+	}
+	if cpu > 0 {
+		perCPU := float64(lat.Count) / cpu
+		res.line("baseline requests per CPU-second", perCPU, "", "handler and generator in this process")
+		for _, l := range res.Lines {
+			if l.Name == "requests per CPU-second" && perCPU > 0 {
+				res.line("ratio to baseline per CPU-second", 100*l.Value/perCPU, "%", "robust to other work on the machine")
+				break
+			}
+		}
 	}
 	return nil
 }

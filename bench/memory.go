@@ -56,7 +56,7 @@ func nodeMemory(ctx context.Context, n *node) (memSample, error) {
 	if err != nil {
 		return s, err
 	}
-	s.RSS, s.Heap, s.Stack = m[0], m[1], m[2]
+	s.RSS, s.Heap, s.Stack = int64(m[0]), int64(m[1]), int64(m[2])
 	if n.pid > 0 {
 		if rss, err := procRSS(n.pid); err == nil {
 			s.RSS = rss
@@ -87,8 +87,8 @@ func procRSS(pid int) (int64, error) {
 
 // scrapeMetrics reads the unlabelled samples names from a Prometheus text endpoint, -1 for
 // those missing.
-func scrapeMetrics(ctx context.Context, url string, names ...string) ([]int64, error) {
-	out := make([]int64, len(names))
+func scrapeMetrics(ctx context.Context, url string, names ...string) ([]float64, error) {
+	out := make([]float64, len(names))
 	for i := range out {
 		out[i] = -1
 	}
@@ -118,7 +118,7 @@ func scrapeMetrics(ctx context.Context, url string, names ...string) ([]int64, e
 		for i, n := range names {
 			if name == n {
 				if v, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
-					out[i] = int64(v)
+					out[i] = v
 				}
 			}
 		}

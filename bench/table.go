@@ -26,6 +26,7 @@ func ReadResult(name string) (*Result, error) {
 // keyLines are the scenario-specific figures worth a place in the markdown table.
 var keyLines = map[string]bool{
 	"ratio to baseline":              true,
+	"sessions held":                  true,
 	"baseline throughput":            true,
 	"memory per session":             true,
 	"connect rate":                   true,
@@ -59,7 +60,7 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 		}
 		var figs []string
 		for _, l := range r.Lines {
-			if keyLines[l.Name] {
+			if keyLines[l.Name] || strings.HasSuffix(l.Name, " per CPU-second") || l.Name == "CPU, this process" || l.Name == "CPU, target" {
 				figs = append(figs, strings.TrimSpace(fmt.Sprintf("%s %s %s", l.Name, fmtValue(l.Value), l.Unit)))
 			}
 		}
