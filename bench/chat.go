@@ -18,11 +18,13 @@ func runChat(ctx context.Context, cfg Config, n cluster, res *Result) error {
 	if err != nil {
 		return err
 	}
+	defer sd.close()
 	res.Seed = &sd.stats
 	w, err := seedChat(ctx, cfg, n, sd)
 	if err != nil {
 		return err
 	}
+	defer w.rest.CloseIdleConnections()
 	// The world lives until verification is done; the sends stop at the end of Duration.
 	worldCtx, stopWorld := context.WithCancel(ctx)
 	defer stopWorld()

@@ -177,6 +177,7 @@ func planFanout(ctx context.Context, cfg Config, nodes cluster, res *Result) (*f
 	if err != nil {
 		return nil, err
 	}
+	defer sd.close()
 	res.Seed = &sd.stats
 	users, err := sd.users(ctx, cfg.RoomSize)
 	if err != nil {

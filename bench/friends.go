@@ -26,6 +26,7 @@ func runFriends(ctx context.Context, cfg Config, nodes cluster, res *Result) err
 	if err != nil {
 		return err
 	}
+	defer sd.close()
 	res.Seed = &sd.stats
 	half := cfg.Friends / 2
 	users := cfg.reused
@@ -123,6 +124,7 @@ func friendsBaseline(ctx context.Context, cfg Config, users []*user, nodeURL str
 	bodies := make(map[string][]byte, len(users))
 	got := make([][]byte, len(users))
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: cfg.SeedConcurrency}}
+	defer hc.CloseIdleConnections()
 	err := parallel(ctx, cfg.Progress, "capture", len(users), cfg.SeedConcurrency, func(ctx context.Context, i int) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, nodeURL+friendsPath, nil)
 		req.Header.Set("Authorization", "Bearer "+users[i].Token)

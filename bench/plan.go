@@ -39,6 +39,7 @@ func planSessions(ctx context.Context, cfg Config, nodes cluster, res *Result) (
 	if err != nil {
 		return nil, err
 	}
+	defer sd.close()
 	res.Seed = &sd.stats
 	users, err := sd.users(ctx, cfg.Users)
 	if err != nil {

@@ -45,6 +45,9 @@ type SeedStats struct {
 
 // seedAPI is the handful of calls seeding makes.
 type seedAPI interface {
+	// close releases idle connections: a connection dialed for a call that was then
+	// cancelled, never used, would hold up the node's graceful shutdown.
+	close()
 	signup(ctx context.Context, u *user, name string) error
 	verify(ctx context.Context, u *user, code string) error
 	befriend(ctx context.Context, a, b *user) error
@@ -64,6 +67,9 @@ func newSeeder(cfg Config, n *node) (*seeder, error) {
 	}
 	return s, nil
 }
+
+// close releases the seeder's connections.
+func (s *seeder) close() { s.api.close() }
 
 // users signs up n users, reads their codes from the outbox and verifies them.
 func (s *seeder) users(ctx context.Context, n int) ([]*user, error) {

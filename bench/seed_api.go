@@ -26,6 +26,8 @@ func newRESTSeed(url string, conc int) restSeed {
 	return restSeed{base: client.New(url, client.WithHTTPClient(&http.Client{Transport: tr}), client.WithUserAgent("plop-bench")), tr: tr}
 }
 
+func (r restSeed) close() { r.tr.CloseIdleConnections() }
+
 // as returns a client that acts as u, from u's client address.
 func (r restSeed) as(u *user) *client.Client {
 	c := client.New(r.base.BaseURL,
@@ -88,6 +90,8 @@ func (r restSeed) createDirect(ctx context.Context, a *user, b string) (string, 
 // appSeed seeds an in-process node through its services, skipping HTTP, JSON and token
 // checks: the fast path for large seeds.
 type appSeed struct{ a *app.App }
+
+func (s appSeed) close() {}
 
 func (s appSeed) signup(ctx context.Context, u *user, name string) error {
 	pu, err := s.a.Signup(ctx, app.SignupInput{Email: u.Email, Password: benchPassword, Name: name}, u.addr)
