@@ -123,44 +123,30 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	set := func(v *time.Duration, def time.Duration) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	set(&c.AccessTokenTTL, d.AccessTokenTTL)
-	set(&c.RefreshTokenTTL, d.RefreshTokenTTL)
-	set(&c.CodeTTL, d.CodeTTL)
-	set(&c.ResendInterval, d.ResendInterval)
-	set(&c.LimitWindow, d.LimitWindow)
-	set(&c.TypingInterval, d.TypingInterval)
-	set(&c.AttachmentUnsentTTL, d.AttachmentUnsentTTL)
-	set(&c.AttachmentSweepInterval, d.AttachmentSweepInterval)
-	if c.AttachmentImageMaxBytes <= 0 {
-		c.AttachmentImageMaxBytes = d.AttachmentImageMaxBytes
-	}
-	if c.AttachmentFileMaxBytes <= 0 {
-		c.AttachmentFileMaxBytes = d.AttachmentFileMaxBytes
-	}
-	if c.CodeMaxAttempts <= 0 {
-		c.CodeMaxAttempts = d.CodeMaxAttempts
-	}
-	if c.LoginPerAccount <= 0 {
-		c.LoginPerAccount = d.LoginPerAccount
-	}
-	if c.LoginPerAddress <= 0 {
-		c.LoginPerAddress = d.LoginPerAddress
-	}
-	if c.AvatarMaxBytes <= 0 {
-		c.AvatarMaxBytes = d.AvatarMaxBytes
-	}
-	if c.AvatarMaxDim <= 0 {
-		c.AvatarMaxDim = d.AvatarMaxDim
-	}
-	if c.MaxGroupMembers <= 0 {
-		c.MaxGroupMembers = d.MaxGroupMembers
-	}
+	orDefault(&c.AccessTokenTTL, d.AccessTokenTTL)
+	orDefault(&c.RefreshTokenTTL, d.RefreshTokenTTL)
+	orDefault(&c.CodeTTL, d.CodeTTL)
+	orDefault(&c.ResendInterval, d.ResendInterval)
+	orDefault(&c.LimitWindow, d.LimitWindow)
+	orDefault(&c.TypingInterval, d.TypingInterval)
+	orDefault(&c.AttachmentUnsentTTL, d.AttachmentUnsentTTL)
+	orDefault(&c.AttachmentSweepInterval, d.AttachmentSweepInterval)
+	orDefault(&c.AttachmentImageMaxBytes, d.AttachmentImageMaxBytes)
+	orDefault(&c.AttachmentFileMaxBytes, d.AttachmentFileMaxBytes)
+	orDefault(&c.CodeMaxAttempts, d.CodeMaxAttempts)
+	orDefault(&c.LoginPerAccount, d.LoginPerAccount)
+	orDefault(&c.LoginPerAddress, d.LoginPerAddress)
+	orDefault(&c.AvatarMaxBytes, d.AvatarMaxBytes)
+	orDefault(&c.AvatarMaxDim, d.AvatarMaxDim)
+	orDefault(&c.MaxGroupMembers, d.MaxGroupMembers)
 	return c
+}
+
+// orDefault replaces a zero or negative setting with its default.
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // App is the service layer. It is safe for concurrent use.

@@ -60,26 +60,16 @@ func DefaultPushConfig() PushConfig {
 
 func (c PushConfig) withDefaults() PushConfig {
 	d := DefaultPushConfig()
-	dur := func(v *time.Duration, def time.Duration) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	num := func(v *int, def int) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	dur(&c.Delay, d.Delay)
-	dur(&c.Cooldown, d.Cooldown)
-	dur(&c.Lease, d.Lease)
-	dur(&c.Poll, d.Poll)
-	dur(&c.RetryMin, d.RetryMin)
-	dur(&c.RetryMax, d.RetryMax)
-	dur(&c.SendTimeout, d.SendTimeout)
-	num(&c.Workers, d.Workers)
-	num(&c.Batch, d.Batch)
-	num(&c.MaxAttempts, d.MaxAttempts)
+	orDefault(&c.Delay, d.Delay)
+	orDefault(&c.Cooldown, d.Cooldown)
+	orDefault(&c.Lease, d.Lease)
+	orDefault(&c.Poll, d.Poll)
+	orDefault(&c.RetryMin, d.RetryMin)
+	orDefault(&c.RetryMax, d.RetryMax)
+	orDefault(&c.SendTimeout, d.SendTimeout)
+	orDefault(&c.Workers, d.Workers)
+	orDefault(&c.Batch, d.Batch)
+	orDefault(&c.MaxAttempts, d.MaxAttempts)
 	if c.NodeID == "" {
 		c.NodeID = "node"
 	}
