@@ -26,10 +26,26 @@ function notificationOf(p) {
   };
 }
 
-/** showPush shows the notification of one push payload. */
+let showing = Promise.resolve(); // the notification being shown
+
+/**
+ * showPush shows the notification of one push payload, replacing the room's earlier one. A
+ * payload that arrives late, after a newer one of the same room (data.seq is the room's last
+ * message), is dropped.
+ */
 self.showPush = function showPush(payload) {
   const { title, options } = notificationOf(payload || {});
-  return self.registration.showNotification(title, options);
+  const seq = Number(options.data.seq) || 0;
+  // One at a time: pushes that arrive together must see each other's notifications.
+  const turn = showing.then(async () => {
+    if (seq) {
+      const shown = await self.registration.getNotifications({ tag: options.tag });
+      if (shown.some((n) => Number(n.data && n.data.seq) > seq)) return;
+    }
+    await self.registration.showNotification(title, options);
+  });
+  showing = turn.catch(() => {});
+  return turn;
 };
 
 /** openRoom focuses a tab of the app on the room, or opens one. */

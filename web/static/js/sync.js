@@ -103,11 +103,19 @@ export async function loadRequests() {
   });
 }
 
-/** fetchRoom loads one room as the user sees it. */
-export async function fetchRoom(id) {
-  const { room } = await api.room(id);
-  update(() => rememberRoom(room));
-  return room;
+const roomFetches = new Map(); // room id → promise of the room being fetched
+
+/** fetchRoom loads one room as the user sees it; calls for the same room share one request. */
+export function fetchRoom(id) {
+  let p = roomFetches.get(id);
+  if (!p) {
+    p = api.room(id).then(({ room }) => {
+      update(() => rememberRoom(room));
+      return room;
+    }).finally(() => roomFetches.delete(id));
+    roomFetches.set(id, p);
+  }
+  return p;
 }
 
 /** openRoom loads the latest messages of a room the first time it is shown. */
@@ -287,11 +295,31 @@ function onEvent(ev) {
   }
 }
 
+const held = new Map(); // room id → message events that came while the room was fetched
+const HELD_MAX = 1000;
+
+// holdFor keeps a message event of a room the app does not know yet, fetches the room, then
+// applies the events again: those the fetched room already counts (seq up to its last_seq)
+// change nothing, the later ones count as new.
+function holdFor(ev) {
+  const id = ev.room_id;
+  let list = held.get(id);
+  if (list) {
+    if (list.length < HELD_MAX) list.push(ev);
+    return;
+  }
+  held.set(id, (list = [ev]));
+  fetchRoom(id).catch(() => {}).finally(() => {
+    held.delete(id);
+    if (state.rooms.has(id)) for (const e of list) onMessageCreated(e);
+  });
+}
+
 function onMessageCreated(ev) {
   const m = ev.message;
   const room = state.rooms.get(ev.room_id);
   if (!room) {
-    fetchRoom(ev.room_id).catch(() => {});
+    holdFor(ev);
     return;
   }
   const mine = state.me && m.sender_id === state.me.id;
