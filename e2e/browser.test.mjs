@@ -1,7 +1,8 @@
 // The web app in Chromium, as people use it: Ana on a desktop, Ben on a phone, Cleo joining
 // for a group. They sign up with the e-mailed code, become friends, chat both ways, see
-// typing and "Seen", react, unsend; then Cleo loses her network while the others write, and
-// gets every message exactly once when it comes back.
+// typing and "Seen", react, unsend, send photos and files; then Cleo loses her network while
+// the others write, and gets every message exactly once when it comes back. Push
+// notifications go through the service worker.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
@@ -259,6 +260,7 @@ test('photos and files: sent with and without text, seen, opened, downloaded, an
     { name: 'picnic list.txt', mimeType: 'text/plain', buffer: Buffer.from(list) },
   ]);
   await uploaded(ana, ['park.png', 'picnic list.txt']);
+  await ana.shot('desktop-attachments');
   await box.press('Enter');
   await a.getByRole('list', { name: 'Photos and files to send' }).waitFor({ state: 'detached' });
   await waitBubbles(a, 'Here is the spot', 1, 'Ana');
@@ -301,6 +303,7 @@ test('photos and files: sent with and without text, seen, opened, downloaded, an
   await a.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^Ben Okafor/ }).getByText('You: Photo').waitFor();
   await waitFor(() => photoLoaded(a.getByRole('button', { name: /^Open photo basket\./ })), { what: 'the photo on Ana\'s screen' });
   await b.getByRole('textbox', { name: 'Message' }).focus();
+  await b.mouse.move(1, 1);
   await ben.shot('phone-conversation');
   await ana.shot('desktop-conversation');
   await expectNamedControls(a, 'a conversation with photos');

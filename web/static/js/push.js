@@ -86,6 +86,11 @@ export async function enable() {
     }
     const key = await serverKey();
     const reg = await navigator.serviceWorker.ready;
+    // A subscription this user did not register (someone signed in here before, and their
+    // session ended without a log-out) is replaced, so that their pushes stop coming here.
+    const existing = await reg.pushManager.getSubscription().catch(() => null);
+    const dev = saved();
+    if (existing && !(dev && dev.endpoint === existing.endpoint)) await existing.unsubscribe().catch(() => false);
     const opts = { userVisibleOnly: true, applicationServerKey: keyBytes(key) };
     let sub;
     try {
