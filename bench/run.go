@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -100,7 +102,14 @@ func params(c Config) map[string]string {
 		set("heartbeat", c.HeartBeat)
 	case "fanout":
 		set("subscribers", c.RoomSize)
-		set("rates", c.Rates)
+		rates := make([]string, len(c.Rates))
+		for i, r := range c.Rates {
+			rates[i] = strconv.FormatFloat(r, 'f', -1, 64)
+			if r >= 10 {
+				rates[i] = strconv.FormatFloat(math.Round(r), 'f', 0, 64)
+			}
+		}
+		set("rates", strings.Join(rates, ","))
 		set("step_duration", c.StepDuration)
 		set("message_size", c.MessageSize)
 	case "chat":
