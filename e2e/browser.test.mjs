@@ -504,6 +504,7 @@ test('notifications on this device: the service worker, a push subscription, one
   await a.getByRole('link', { name: 'Your profile' }).click();
   const toggle = a.getByRole('switch', { name: 'Notifications on this device' });
   await toggle.waitFor();
+  await ana.shot('desktop-profile');
   const devices = async () => (await api('GET', '/api/v1/devices', { token: await ana.token() })).devices;
   assert.equal((await devices()).length, 0);
   const keyAsked = a.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/push/vapid-key');
@@ -594,8 +595,6 @@ test('notifications on this device: the service worker, a push subscription, one
   await worker.evaluate((id) => self.openRoom(id).then(() => true), room);
   await a.waitForURL(`**/t/${room}`);
   await a.getByRole('textbox', { name: 'Message' }).waitFor();
-  await a.getByRole('link', { name: 'Your profile' }).click();
-  await ana.shot('desktop-profile');
 });
 
 test('scrolling up loads older messages, each once and in order', async () => {

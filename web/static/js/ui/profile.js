@@ -87,8 +87,8 @@ export function Profile({ s, onLogout }) {
         <label class="button">Change picture<input type="file" accept="image/*" class="sr-only" onChange=${upload} /></label>
       </div>
       <form class="form" onSubmit=${save}>
-        <label>Name<input name="name" value=${me.name} required maxlength="100" autocomplete="name" /></label>
-        <label>Status<input name="status" value=${me.status_message || ''} maxlength="140" placeholder="What's on your mind?" /></label>
+        <label>Name<input name="name" defaultValue=${me.name} required maxlength="100" autocomplete="name" /></label>
+        <label>Status<input name="status" defaultValue=${me.status_message || ''} maxlength="140" placeholder="What's on your mind?" /></label>
         <p class="muted small">Signed in as ${me.email}</p>
         ${note && html`<p class="form-note" role="status">${note}</p>`}
         ${error && html`<p class="form-error" role="alert">${error}</p>`}

@@ -121,7 +121,7 @@ export function RoomInfo({ s, room, onClose }) {
         <p class="muted small">${activeText(presenceOf(otherUser.id))}</p>
       </div>`}
       ${group && html`<form class="form inline" onSubmit=${rename}>
-        <label>Group name<input name="name" value=${room.name} maxlength="100" required /></label>
+        <label>Group name<input name="name" defaultValue=${room.name} maxlength="100" required /></label>
         <button type="submit">Rename</button>
       </form>`}
       <label class="check"><input type="checkbox" checked=${!!room.muted} onChange=${(e) => setMuted(e.currentTarget.checked)} /> Mute notifications</label>
