@@ -47,6 +47,12 @@ func WriteMarkdown(w io.Writer, results []*Result) error {
 			l := r.Latencies[0]
 			p50, p99, p999 = fmtMS(l.P50), fmtMS(l.P99), fmtMS(l.P999)
 		}
+		// A stepped run's headline is its best step: its latencies, not the whole run's.
+		for _, s := range r.Steps {
+			if s.UnderTarget && s.DeliveryRate == r.Throughput {
+				p50, p99, p999 = fmtMS(s.P50), fmtMS(s.P99), "-"
+			}
+		}
 		keys := make([]string, 0, len(r.Params))
 		for k := range r.Params {
 			if k != "max_ops" && k != "seed" {
