@@ -477,17 +477,19 @@ test('the conversation list and profile', async () => {
 });
 
 /**
- * pushTo delivers a push message to the page's service worker as a push service would, through
- * the DevTools protocol (headless Chromium has no push service of its own).
+ * pushTo delivers push messages, one after the other, to the page's service worker as a push
+ * service would, through the DevTools protocol (headless Chromium has no push service).
  */
-async function pushTo(user, payload) {
+async function pushTo(user, payloads) {
   const cdp = await user.context.newCDPSession(user.page);
   const regs = [];
   cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => regs.push(...e.registrations));
   await cdp.send('ServiceWorker.enable');
   const origin = new URL(user.page.url()).origin;
   const reg = await waitFor(() => regs.find((r) => !r.isDeleted && r.scopeURL === `${origin}/`), { what: 'the service worker registration' });
-  await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data: JSON.stringify(payload) });
+  for (const payload of payloads) {
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: reg.registrationId, data: JSON.stringify(payload) });
+  }
   await cdp.detach();
 }
 
@@ -569,13 +571,13 @@ test('notifications on this device: the service worker, a push subscription, one
 
   // A push becomes one notification per room, replaced as messages arrive, with their count.
   await worker.evaluate(async () => (await self.registration.getNotifications()).forEach((n) => n.close()));
-  // The push service may deliver them in any order: the newest of a room (by seq) stays.
-  const push = (title, body, roomId, count, seq) => pushTo(ana, { title, body, room_id: roomId, count, tag: `room:${roomId}`, data: { room_id: roomId, seq: String(seq), count: String(count) } });
-  await Promise.all([
+  // A push service may deliver them out of order: the newest of a room (by seq) stays.
+  const push = (title, body, roomId, count, seq) => ({ title, body, room_id: roomId, count, tag: `room:${roomId}`, data: { room_id: roomId, seq: String(seq), count: String(count) } });
+  await pushTo(ana, [
     push('Ben Okafor', 'Are you there?', room, 1, 5),
     push('Ben Okafor', 'Hello?', room, 3, 7),
-    push('Ben Okafor', 'Anyone?', room, 2, 6),
     push('Saturday picnic', 'Cleo: On my way', 'other', 1, 40),
+    push('Ben Okafor', 'Anyone?', room, 2, 6),
   ]);
   const notifications = () => worker.evaluate(async () => (await self.registration.getNotifications())
     .map((n) => ({ title: n.title, body: n.body, tag: n.tag, room: n.data.room_id }))
