@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plop-chat/plop"
 	"github.com/plop-chat/plop/client"
 )
 
@@ -49,21 +50,8 @@ func loseNodeDuringTraffic(t *testing.T, how string, lose func(*testing.T, *node
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 
-	var senders, receivers []*user
-	for i := range 3 {
-		senders = append(senders, c.signup(t, fmt.Sprintf("Sender%d", i+1)))
-		receivers = append(receivers, c.signup(t, fmt.Sprintf("Receiver%d", i+1)))
-	}
+	senders, receivers, room := c.trafficRoom(ctx, t, 3, "Steady traffic")
 	owner := senders[0]
-	var members []string
-	for _, u := range append(senders[1:], receivers...) {
-		c.befriend(t, owner, u)
-		members = append(members, u.ID)
-	}
-	room, err := owner.API.CreateGroupRoom(ctx, "Steady traffic", members...)
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	// Sender i and receiver i start on node i; node 1 (index 0) is the one that dies.
 	const perSender = 150
@@ -114,4 +102,25 @@ func loseNodeDuringTraffic(t *testing.T, how string, lose func(*testing.T, *node
 		t.Fatalf("nodes alive at the end: %v, want the two survivors", got)
 	}
 	tr.verify(t, owner, room.ID)
+}
+
+// trafficRoom signs up n senders and n receivers and puts them all in one group owned by the
+// first sender, who befriends the others first.
+func (c *cluster) trafficRoom(ctx context.Context, t *testing.T, n int, name string) (senders, receivers []*user, room plop.Room) {
+	t.Helper()
+	for i := range n {
+		senders = append(senders, c.signup(t, fmt.Sprintf("Sender%d", i+1)))
+		receivers = append(receivers, c.signup(t, fmt.Sprintf("Receiver%d", i+1)))
+	}
+	owner := senders[0]
+	var members []string
+	for _, u := range append(senders[1:], receivers...) {
+		c.befriend(t, owner, u)
+		members = append(members, u.ID)
+	}
+	room, err := owner.API.CreateGroupRoom(ctx, name, members...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return senders, receivers, room
 }

@@ -24,21 +24,8 @@ func TestBackingServicesRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
 
-	var senders, receivers []*user
-	for i := range 2 {
-		senders = append(senders, c.signup(t, fmt.Sprintf("Sender%d", i+1)))
-		receivers = append(receivers, c.signup(t, fmt.Sprintf("Receiver%d", i+1)))
-	}
+	senders, receivers, room := c.trafficRoom(ctx, t, 2, "Through outages")
 	owner := senders[0]
-	var members []string
-	for _, u := range append(senders[1:], receivers...) {
-		c.befriend(t, owner, u)
-		members = append(members, u.ID)
-	}
-	room, err := owner.API.CreateGroupRoom(ctx, "Through outages", members...)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tr := &traffic{}
 	var sconns, rconns []*client.STOMPConn
 	for i := range 2 {
