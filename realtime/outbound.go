@@ -267,7 +267,8 @@ func (ss *session) finish(code uint16, reason []byte) {
 	b := appendWSHeader(buf[:0], opClose, 2+len(reason))
 	b = append(b, byte(code>>8), byte(code))
 	b = append(b, reason...)
-	if err := ss.write(b); err != nil {
+	wrote, err := ss.gc.sendClose(func() error { return ss.write(b) })
+	if err != nil || !wrote { // a failed write, or the peer closed first and gws answered
 		ss.abort()
 		return
 	}

@@ -31,6 +31,7 @@ type session struct {
 	id    string // connection id: the STOMP session header and presence key
 	shard uint32 // its shard of the connection registry
 	ws    *gws.Conn
+	gc    *gwsConn // ws's view of nc: agrees with gws on who sends the close
 	nc    net.Conn
 
 	// Read side, owned by the read goroutine.
@@ -70,9 +71,10 @@ func newSession(s *Server) *session {
 	}
 }
 
-// attach binds the upgraded connection; the session is not shared yet.
-func (ss *session) attach(ws *gws.Conn) {
-	ss.ws, ss.nc = ws, ws.NetConn()
+// attach binds the upgraded connection, the raw one the session writes to, and the one gws
+// writes to; the session is not shared yet.
+func (ss *session) attach(ws *gws.Conn, nc net.Conn, gc *gwsConn) {
+	ss.ws, ss.nc, ss.gc = ws, nc, gc
 	now := time.Now().UnixNano()
 	ss.born = now
 	ss.lastRead.Store(now)

@@ -83,18 +83,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		ahead, _ := brw.Reader.Peek(n)
 		src = io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), nc)
 	}
-	ws, err := up.UpgradeFromConn(nc, bufio.NewReaderSize(src, readBufferSize), r)
+	gc := &gwsConn{Conn: nc}
+	ws, err := up.UpgradeFromConn(gc, bufio.NewReaderSize(src, readBufferSize), r)
 	if err != nil {
 		s.log.Debug("websocket: upgrade", "err", err, "remote", r.RemoteAddr)
 		return
 	}
+	gc.markUpgraded()
 	if s.opt.SocketWriteBuffer > 0 {
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.SetWriteBuffer(s.opt.SocketWriteBuffer)
 		}
 	}
 	ss := ws.Session().(*session)
-	ss.attach(ws)
+	ss.attach(ws, nc, gc)
 	if !s.track() {
 		_ = nc.Close()
 		return
