@@ -23,11 +23,15 @@ type SessionStore interface {
 	// valid until expires, in one transaction; it returns the session.
 	// Returns unauthenticated when the token is unknown, expired or its session revoked. When
 	// the token was already spent it revokes the session and returns ErrRefreshTokenReused
-	// (an unauthenticated error).
+	// (an unauthenticated error) with the session's ID and UserID.
 	RotateRefreshToken(ctx context.Context, oldHash, newHash string, expires, now time.Time) (Session, error)
 	// RevokeSession revokes the session that the token with tokenHash belongs to (spent or
 	// not). Returns unauthenticated when the token is unknown.
 	RevokeSession(ctx context.Context, tokenHash string, now time.Time) (Session, error)
+	// SessionRevoked reports whether the session with id was revoked. A session the store
+	// does not know (never stored, or expired and forgotten) is not reported as revoked:
+	// only a key holder can mint a token for one, and access tokens expire on their own.
+	SessionRevoked(ctx context.Context, id string) (bool, error)
 }
 
 // ErrRefreshTokenReused is returned by SessionStore.RotateRefreshToken for a spent token.

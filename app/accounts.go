@@ -246,8 +246,9 @@ func (a *App) Refresh(ctx context.Context, refreshToken string) (Tokens, error) 
 	next, nextHash := auth.NewOpaqueToken()
 	s, err := a.sessions.RotateRefreshToken(ctx, auth.HashOpaqueToken(refreshToken), nextHash, now.Add(a.cfg.RefreshTokenTTL), now)
 	if err != nil {
-		if errors.Is(err, plop.ErrRefreshTokenReused) {
+		if errors.Is(err, plop.ErrRefreshTokenReused) && s.ID != "" {
 			a.log.WarnContext(ctx, "refresh token reused; session revoked", "session_id", s.ID, "user_id", s.UserID)
+			a.rememberSession(s.ID, true, a.now())
 		}
 		return Tokens{}, err
 	}
@@ -266,15 +267,27 @@ func (a *App) Logout(ctx context.Context, refreshToken string) error {
 	if refreshToken == "" || len(refreshToken) > 256 {
 		return plop.Errorf(plop.EUnauthenticated, "invalid refresh token")
 	}
-	_, err := a.sessions.RevokeSession(ctx, auth.HashOpaqueToken(refreshToken), a.clock())
-	return err
+	s, err := a.sessions.RevokeSession(ctx, auth.HashOpaqueToken(refreshToken), a.clock())
+	if err != nil {
+		return err
+	}
+	a.rememberSession(s.ID, true, a.now())
+	return nil
 }
 
-// Authenticate checks an access token. Returns unauthenticated.
+// Authenticate checks an access token, and that its login has not ended (logout, or a
+// reused refresh token). Returns unauthenticated.
 func (a *App) Authenticate(ctx context.Context, accessToken string) (Identity, error) {
 	c, err := a.tokens.Verify(accessToken, a.now())
 	if err != nil {
 		return Identity{}, err
+	}
+	revoked, err := a.sessionRevoked(ctx, c.SessionID)
+	if err != nil {
+		return Identity{}, fmt.Errorf("check session: %w", err)
+	}
+	if revoked {
+		return Identity{}, errLoginEnded
 	}
 	return Identity{UserID: c.UserID, SessionID: c.SessionID}, nil
 }

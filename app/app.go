@@ -165,6 +165,7 @@ type App struct {
 	log       *slog.Logger
 	now       func() time.Time
 	cfg       Config
+	revoked   revocations
 	// photos bounds how many uploaded images are decoded at once: a large one takes
 	// hundreds of megabytes while it is processed.
 	photos chan struct{}

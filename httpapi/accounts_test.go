@@ -94,8 +94,12 @@ func TestSignupVerifyLoginRefreshLogout(t *testing.T) {
 		must(t, http.StatusNoContent, nil)
 	send(t, srv, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": tok3.RefreshToken}).
 		wantError(t, http.StatusUnauthorized, "unauthenticated")
+	// Nor does its access token, though it has not expired.
+	send(t, srv, "GET", "/api/v1/me", nil, withToken(tok3.AccessToken)).
+		wantError(t, http.StatusUnauthorized, "unauthenticated")
 
 	// The first session is untouched by the second one's logout.
+	send(t, srv, "GET", "/api/v1/me", nil, withToken(tok.AccessToken)).must(t, http.StatusOK, nil)
 	send(t, srv, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": tok.RefreshToken}).
 		must(t, http.StatusOK, nil)
 }
@@ -236,12 +240,17 @@ func TestRefreshTokenReuseRevokesTheSession(t *testing.T) {
 	var next tokens
 	send(t, srv, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": acct.RefreshToken}).
 		must(t, http.StatusOK, &next)
+	send(t, srv, "GET", "/api/v1/me", nil, withToken(next.AccessToken)).must(t, http.StatusOK, nil)
 	// Presenting the spent token again is refused...
 	send(t, srv, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": acct.RefreshToken}).
 		wantError(t, http.StatusUnauthorized, "unauthenticated")
-	// ...and revoked its successor too.
+	// ...and revoked its successor too...
 	send(t, srv, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": next.RefreshToken}).
 		wantError(t, http.StatusUnauthorized, "unauthenticated")
+	// ...and every access token of that login, at once, though they have not expired.
+	for _, tok := range []string{acct.AccessToken, next.AccessToken} {
+		send(t, srv, "GET", "/api/v1/me", nil, withToken(tok)).wantError(t, http.StatusUnauthorized, "unauthenticated")
+	}
 
 	// Unknown and empty tokens are refused; logout of an unknown token too.
 	send(t, srv, "POST", "/api/v1/auth/refresh", map[string]string{"refresh_token": "made-up"}).

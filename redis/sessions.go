@@ -153,7 +153,7 @@ func (s *SessionStore) RotateRefreshToken(ctx context.Context, oldHash, newHash 
 		return sess, nil
 	case "reused":
 		s.c.logger.Warn("refresh token reused; session revoked", "session", sid)
-		return plop.Session{}, plop.ErrRefreshTokenReused
+		return plop.Session{ID: sid, UserID: sess.UserID}, plop.ErrRefreshTokenReused
 	case "conflict":
 		return plop.Session{}, plop.Errorf(plop.EConflict, "refresh token already exists")
 	}
@@ -229,4 +229,17 @@ func msField(v any) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return time.UnixMilli(n).UTC(), nil
+}
+
+// SessionRevoked reports whether the session was revoked; an unknown (or expired) session
+// was not.
+func (s *SessionStore) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	r, err := s.c.rdb.HGet(ctx, s.sessionKey(id), "r").Result()
+	if errors.Is(err, goredis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fail("load session", err)
+	}
+	return r != "", nil
 }

@@ -108,7 +108,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash, newHash string, e
 	}
 	if reused {
 		db.logger.Warn("refresh token reused; session revoked", "session", s.ID, "user", s.UserID)
-		return plop.Session{}, plop.ErrRefreshTokenReused
+		return plop.Session{ID: s.ID, UserID: s.UserID}, plop.ErrRefreshTokenReused
 	}
 	return s, nil
 }
@@ -135,4 +135,17 @@ func (db *DB) RevokeSession(ctx context.Context, tokenHash string, now time.Time
 		return plop.Session{}, db.fail("revoke session", err)
 	}
 	return s, nil
+}
+
+// SessionRevoked reports whether the session was revoked; an unknown session was not.
+func (db *DB) SessionRevoked(ctx context.Context, id string) (bool, error) {
+	var revoked sql.NullInt64
+	err := db.r.QueryRowContext(ctx, `SELECT revoked_at FROM sessions WHERE id = ?`, id).Scan(&revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, db.fail("load session", err)
+	}
+	return revoked.Valid, nil
 }

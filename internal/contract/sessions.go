@@ -58,6 +58,39 @@ func TestSessionStore(t *testing.T, newStore func(t *testing.T) plop.SessionStor
 		wantSession(t, "after two rotations", got, want)
 	})
 
+	t.Run("SessionRevoked", func(t *testing.T) {
+		st := newStore(t)
+		revoked := func(id string) bool {
+			t.Helper()
+			r, err := st.SessionRevoked(ctx, id)
+			if err != nil {
+				t.Fatalf("session revoked %s: %v", id, err)
+			}
+			return r
+		}
+		s, h1 := newSession(t, st)
+		if revoked(s.ID) {
+			t.Fatal("a fresh session counts as revoked")
+		}
+		reused, h2 := newSession(t, st)
+		rotate(t, st, h2, newID("hash"), base.Add(2*day), base.Add(time.Minute))
+		if _, err := st.RotateRefreshToken(ctx, h2, newID("hash"), base.Add(2*day), base.Add(2*time.Minute)); err == nil {
+			t.Fatal("reuse accepted")
+		}
+		if !revoked(reused.ID) {
+			t.Error("a session whose token was reused is not revoked")
+		}
+		if _, err := st.RevokeSession(ctx, h1, base.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if !revoked(s.ID) {
+			t.Error("a logged-out session is not revoked")
+		}
+		if revoked(newID("session")) {
+			t.Error("an unknown session counts as revoked")
+		}
+	})
+
 	t.Run("ReuseRevokesTheFamily", func(t *testing.T) {
 		st := newStore(t)
 		_, h1 := newSession(t, st)
