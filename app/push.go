@@ -43,6 +43,17 @@ type PushDeliveries interface {
 	PushBacklog(ctx context.Context) (jobs, waiting int, err error)
 }
 
+// pushRoster is what an outbox may offer besides (the SQL store does): the ids of a room's
+// members and one message, both far cheaper for a big room than PushMessage, which reads
+// every member's read pointer, mute flag and blocks. With it, a message to a room whose
+// members are all online is folded without reading them (see foldJobs).
+type pushRoster interface {
+	// MemberIDs returns the ids of the room's members.
+	MemberIDs(ctx context.Context, roomID string) ([]string, error)
+	// Message returns one message, unsent ones included. Returns not_found.
+	Message(ctx context.Context, roomID string, seq int64) (plop.Message, error)
+}
+
 // PushOutbox is the durable push outbox; the SQL store implements it.
 type PushOutbox interface {
 	PushJobs

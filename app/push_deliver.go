@@ -14,6 +14,11 @@ import (
 // notifications of the members to notify: those pushCandidates allows who are not online
 // anywhere. It returns how many jobs it claimed and when the notifications it started fall
 // due (zero when it started none).
+//
+// When the outbox can list a room's members (pushRoster), presence is asked about every
+// member of the batch's rooms first, and a message whose room has nobody offline but perhaps
+// its sender is folded without loading the members: nobody is to be notified of it, and only
+// the sender's own notification about the room is cleared, as the full path would do.
 func (w *PushWorker) foldJobs(ctx context.Context) (claimed int, due time.Time) {
 	now := w.now()
 	claim := w.newClaim()
@@ -27,12 +32,23 @@ func (w *PushWorker) foldJobs(ctx context.Context) (claimed int, due time.Time) 
 	if len(jobs) == 0 {
 		return 0, time.Time{}
 	}
+	online := map[string]bool{} // presence known so far, by user id
+	offline := w.offlineMembers(ctx, jobs, online)
 	folds := make([]plop.PushFold, 0, len(jobs))
 	kept := make([]plop.PushJob, 0, len(jobs))   // the jobs of folds
-	candidates := make([][]string, 0, len(jobs)) // the candidates of folds
-	var ids []string
+	candidates := make([][]string, 0, len(jobs)) // the candidates of folds; nil for quiet folds
+	var ids []string                             // candidates whose presence is still unknown
 	seen := map[string]bool{}
 	for _, j := range jobs {
+		if f, ok, err := w.quietFold(ctx, j, offline); err != nil {
+			w.retryJob(ctx, claim, j, err)
+			continue
+		} else if ok {
+			folds = append(folds, f)
+			kept = append(kept, j)
+			candidates = append(candidates, nil)
+			continue
+		}
 		pm, err := w.out.PushMessage(ctx, j.RoomID, j.Seq)
 		switch {
 		case plop.ErrorCode(err) == plop.ENotFound:
@@ -43,7 +59,7 @@ func (w *PushWorker) foldJobs(ctx context.Context) (claimed int, due time.Time) 
 		}
 		c := pushCandidates(pm)
 		for _, id := range c {
-			if !seen[id] {
+			if _, known := online[id]; !known && !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
 			}
@@ -53,13 +69,18 @@ func (w *PushWorker) foldJobs(ctx context.Context) (claimed int, due time.Time) 
 		kept = append(kept, j)
 		candidates = append(candidates, c)
 	}
-	online, err := w.online(ctx, ids)
-	if err != nil {
-		// Whom to spare cannot be known: give the batch back to be tried later.
-		for _, j := range kept {
-			w.retryJob(ctx, claim, j, err)
+	if err := w.lookUp(ctx, ids, online); err != nil {
+		// Whom to spare cannot be known: give those jobs back to be tried later.
+		n := 0
+		for i := range folds {
+			if candidates[i] != nil {
+				w.retryJob(ctx, claim, kept[i], err)
+				continue
+			}
+			folds[n], kept[n], candidates[n] = folds[i], kept[i], nil
+			n++
 		}
-		return len(jobs), time.Time{}
+		folds, kept, candidates = folds[:n], kept[:n], candidates[:n]
 	}
 	for i := range folds {
 		for _, id := range candidates[i] {
@@ -85,6 +106,71 @@ func (w *PushWorker) foldJobs(ctx context.Context) (claimed int, due time.Time) 
 	return len(jobs), due
 }
 
+// offlineMembers returns, for each room of jobs whose members the outbox could list and
+// presence could be asked about, the members who are offline (an empty, non-nil slice when
+// none is), and records the presence it learnt in online. Rooms it could not check are
+// absent: their jobs take the full path.
+func (w *PushWorker) offlineMembers(ctx context.Context, jobs []plop.PushJob, online map[string]bool) map[string][]string {
+	roster, ok := w.out.(pushRoster)
+	if !ok {
+		return nil
+	}
+	members := map[string][]string{}
+	var ids []string
+	for _, j := range jobs {
+		if _, done := members[j.RoomID]; done {
+			continue
+		}
+		m, err := roster.MemberIDs(ctx, j.RoomID)
+		if err != nil {
+			w.log.DebugContext(ctx, "push: list members", "room_id", j.RoomID, "err", err)
+			continue
+		}
+		members[j.RoomID] = m
+		ids = append(ids, m...)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := w.lookUp(ctx, ids, online); err != nil {
+		w.log.DebugContext(ctx, "push: presence of room members", "err", err)
+		return nil
+	}
+	out := make(map[string][]string, len(members))
+	for room, m := range members {
+		off := []string{}
+		for _, id := range m {
+			if !online[id] {
+				off = append(off, id)
+			}
+		}
+		out[room] = off
+	}
+	return out
+}
+
+// quietFold returns the fold of job j when nobody is to be notified of its message because
+// every member of its room but perhaps the sender is online (offline, from offlineMembers,
+// says who is not); ok is false when that is not known to be so.
+func (w *PushWorker) quietFold(ctx context.Context, j plop.PushJob, offline map[string][]string) (f plop.PushFold, ok bool, err error) {
+	off, checked := offline[j.RoomID]
+	if !checked || len(off) > 1 {
+		return f, false, nil
+	}
+	f = plop.PushFold{JobID: j.ID, RoomID: j.RoomID, Seq: j.Seq}
+	m, err := w.out.(pushRoster).Message(ctx, j.RoomID, j.Seq)
+	switch {
+	case plop.ErrorCode(err) == plop.ENotFound:
+		return f, true, nil // as the full path: no sender to clear, nobody to notify
+	case err != nil:
+		return f, false, err
+	case len(off) == 1 && off[0] != m.SenderID:
+		return f, false, nil
+	}
+	f.SenderID = m.SenderID
+	return f, true, nil
+}
+
 // retryJob gives job back to be tried again after a backoff, or drops it after MaxAttempts.
 func (w *PushWorker) retryJob(ctx context.Context, claim string, j plop.PushJob, cause error) {
 	bctx, cancel := bookkeeping(ctx)
@@ -106,17 +192,22 @@ func (w *PushWorker) retryJob(ctx context.Context, claim string, j plop.PushJob,
 // online returns which of ids have a live connection anywhere in the cluster.
 func (w *PushWorker) online(ctx context.Context, ids []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(ids))
+	return out, w.lookUp(ctx, ids, out)
+}
+
+// lookUp records in online which of ids have a live connection anywhere in the cluster.
+func (w *PushWorker) lookUp(ctx context.Context, ids []string, online map[string]bool) error {
 	for start := 0; start < len(ids); start += plop.MaxPageSize {
 		chunk := ids[start:min(start+plop.MaxPageSize, len(ids))]
 		ps, err := w.presence.Presence(ctx, chunk)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, p := range ps {
-			out[p.UserID] = p.Online
+			online[p.UserID] = p.Online
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // deliverDue claims the notifications that are due and delivers them, Workers at a time. It

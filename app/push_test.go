@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/plop-chat/plop"
+	"github.com/plop-chat/plop/sqlstore"
 )
 
 // fakePusher records the notifications it is given, per device, and answers with the error
@@ -63,18 +65,32 @@ type pushApp struct {
 	*testApp
 	worker *PushWorker
 	pusher *fakePusher
+	outbox *outboxSpy
+}
+
+// outboxSpy is the store as the worker's outbox, counting the messages read with every
+// member of their room (PushMessage).
+type outboxSpy struct {
+	*sqlstore.DB
+	withMembers atomic.Int64
+}
+
+func (o *outboxSpy) PushMessage(ctx context.Context, roomID string, seq int64) (plop.PushMessage, error) {
+	o.withMembers.Add(1)
+	return o.DB.PushMessage(ctx, roomID, seq)
 }
 
 func newPushApp(tb testing.TB) *pushApp {
 	tb.Helper()
 	ta := newTestApp(tb, Config{})
 	p := &fakePusher{}
-	w, err := NewPushWorker(PushDeps{Outbox: ta.store, Devices: ta.store, Presence: ta.presence, Pusher: p,
+	out := &outboxSpy{DB: ta.store}
+	w, err := NewPushWorker(PushDeps{Outbox: out, Devices: ta.store, Presence: ta.presence, Pusher: p,
 		Logger: ta.log, Now: ta.clock.Now}, testPushConfig)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &pushApp{testApp: ta, worker: w, pusher: p}
+	return &pushApp{testApp: ta, worker: w, pusher: p, outbox: out}
 }
 
 // run lets the clock move by d, then works the queue as the worker's loop would.
@@ -199,6 +215,53 @@ func TestPushSparesOnlineMutedAndBlocking(t *testing.T) {
 		if len(got) != 0 {
 			t.Errorf("user %s got %+v", u, got)
 		}
+	}
+	pa.idle(t)
+}
+
+func TestPushWhenEveryoneIsOnline(t *testing.T) {
+	pa := newPushApp(t)
+	ctx := context.Background()
+	ana := pa.user(t, "Ana")
+	ben := pa.friendOf(t, "Ben", ana)
+	cy := pa.friendOf(t, "Cy", ana)
+	anaPhone, cyPhone := pa.device(t, ana, "ana-phone"), pa.device(t, cy, "cy-phone")
+	g := pa.group(t, ana, "Hiking", ben, cy)
+	// Ben writes while everyone is away: Ana and Cy have a notification waiting.
+	pa.send(t, ben, g.ID, "first")
+	pa.run(0)
+	for _, u := range []string{ana, ben, cy} {
+		if err := pa.Connected(ctx, u, "conn-"+u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Ana answers while everyone is online: nobody is notified, and the members need not be
+	// read to know it.
+	read := pa.outbox.withMembers.Load()
+	pa.send(t, ana, g.ID, "second")
+	pa.run(0)
+	if n := pa.outbox.withMembers.Load() - read; n != 0 {
+		t.Errorf("the members of a room where everyone is online were read %d times", n)
+	}
+	pa.run(2 * time.Second)
+	if n := pa.pusher.total(); n != 0 {
+		t.Fatalf("%d notifications to people who are online", n)
+	}
+	// Ana and Cy leave and Ben writes again. Ana read the room up to her own message, so her
+	// notification counts one; Cy's counts what he never read while away.
+	for _, u := range []string{ana, cy} {
+		if err := pa.Disconnected(ctx, u, "conn-"+u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pa.send(t, ben, g.ID, "third")
+	pa.run(0)
+	pa.run(2 * time.Second)
+	if got := pa.pusher.to(anaPhone); len(got) != 1 || got[0].Count != 1 || got[0].Body != "third" || got[0].Title != "Ben in Hiking" {
+		t.Errorf("Ana got %+v, want one notification of the third message counting one", got)
+	}
+	if got := pa.pusher.to(cyPhone); len(got) != 1 || got[0].Count != 2 || got[0].Body != "third" {
+		t.Errorf("Cy got %+v, want one notification of the third message counting two", got)
 	}
 	pa.idle(t)
 }
