@@ -28,8 +28,9 @@ const (
 )
 
 // TestIdleSessionMemory holds PLOP_IDLE_SESSIONS (default 2,000) idle sessions on one node,
-// each CONNECTed as a real user and subscribed to its personal queue, and checks that they
-// cost at most 12 KiB of server memory each (Go heap in use plus goroutine stacks).
+// each CONNECTed as a real user and subscribed to its personal queue and to a group room of
+// its user (as plop bench connect does), and checks that they cost at most 12 KiB of server
+// memory each (Go heap in use plus goroutine stacks).
 func TestIdleSessionMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens thousands of connections")
@@ -70,13 +71,21 @@ func idleSessions(tb testing.TB) int {
 func measureIdle(tb testing.TB, sessions int) (heapKiB, stackKiB float64) {
 	tb.Helper()
 	n := startNode(tb, realtime.Options{})
-	const users = 100
-	tokens := make([]string, users)
-	for i := range tokens {
-		tokens[i] = n.newUser(tb, fmt.Sprintf("User%d", i)).Token
+	// 100 users in groups of 10; each session subscribes to its user's group.
+	const users, groupSize = 100, 10
+	all := make([]user, users)
+	for i := range all {
+		all[i] = n.newUser(tb, fmt.Sprintf("User%d", i))
+	}
+	lines := make([]string, users)
+	for g := 0; g < users; g += groupSize {
+		room := n.group(tb, all[g], all[g+1:g+groupSize]...)
+		for i := g; i < g+groupSize; i++ {
+			lines[i] = all[i].Token + " " + room
+		}
 	}
 	tokenFile := tb.TempDir() + "/tokens"
-	if err := os.WriteFile(tokenFile, []byte(strings.Join(tokens, "\n")), 0o600); err != nil {
+	if err := os.WriteFile(tokenFile, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
 		tb.Fatal(err)
 	}
 
@@ -135,15 +144,19 @@ type memSample struct {
 	goroutines       int
 }
 
-// serverMemory returns this process's heap in use and goroutine stacks after letting the
-// collector shrink what it can.
+// serverMemory returns this process's goroutine stacks as they are, then its heap in use
+// after collecting the garbage. Stacks are read first because every collection halves the
+// stacks that use little of theirs: an idle connection's stack is what it is between the
+// collections that load brings, not after several forced ones in a row.
 func serverMemory() memSample {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	stack := ms.StackInuse
 	for range 4 {
 		runtime.GC()
 	}
-	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return memSample{heap: ms.HeapInuse, stack: ms.StackInuse, sys: ms.Sys, goroutines: runtime.NumGoroutine()}
+	return memSample{heap: ms.HeapInuse, stack: stack, sys: ms.Sys, goroutines: runtime.NumGoroutine()}
 }
 
 // TestIdleClientsHelper is the client process of TestIdleSessionMemory; it does nothing
@@ -175,8 +188,9 @@ func TestIdleClientsHelper(t *testing.T) {
 	started := 0
 	for len(conns) < sessions {
 		for started < sessions && started-len(conns) < parallel {
-			go func(tok string) {
-				nc, err := idleSession(u, tok)
+			go func(line string) {
+				tok, room, _ := strings.Cut(line, " ")
+				nc, err := idleSession(u, tok, room)
 				results <- result{nc, err}
 			}(tokens[started%len(tokens)])
 			started++
@@ -192,8 +206,8 @@ func TestIdleClientsHelper(t *testing.T) {
 }
 
 // idleSession opens a WebSocket, CONNECTs with tok and no heart-beats, subscribes to the
-// personal queue and waits for the RECEIPT; then the session is left idle.
-func idleSession(u *url.URL, tok string) (net.Conn, error) {
+// personal queue and to room, and waits for the RECEIPTs; then the session is left idle.
+func idleSession(u *url.URL, tok, room string) (net.Conn, error) {
 	nc, err := net.DialTimeout("tcp", u.Host, 10*time.Second)
 	if err != nil {
 		return nil, err
@@ -201,7 +215,8 @@ func idleSession(u *url.URL, tok string) (net.Conn, error) {
 	req := "GET " + u.Path + " HTTP/1.1\r\nHost: " + u.Host + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: v12.stomp\r\n\r\n"
 	frames := "CONNECT\naccept-version:1.2\nheart-beat:0,0\nAuthorization:Bearer " + tok + "\n\n\x00" +
-		"SUBSCRIBE\nid:q\ndestination:/user/queue/events\nreceipt:ready\n\n\x00"
+		"SUBSCRIBE\nid:q\ndestination:/user/queue/events\nreceipt:q\n\n\x00" +
+		"SUBSCRIBE\nid:r\ndestination:/topic/rooms." + room + "\nreceipt:ready\n\n\x00"
 	nc.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := nc.Write(append([]byte(req), maskedText([]byte(frames))...)); err != nil {
 		nc.Close()
@@ -213,7 +228,9 @@ func idleSession(u *url.URL, tok string) (net.Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("handshake: %v %v", resp, err)
 	}
-	for seen := 0; seen < 2; {
+	// Frames come in order: once the last SUBSCRIBE's RECEIPT is in, everything is set up
+	// (presence MESSAGEs from friends may come in between).
+	for ready := false; !ready; {
 		p, err := readPayload(br)
 		if err != nil {
 			nc.Close()
@@ -223,7 +240,7 @@ func idleSession(u *url.URL, tok string) (net.Conn, error) {
 			nc.Close()
 			return nil, fmt.Errorf("server said %q", p)
 		}
-		seen += bytes.Count(p, []byte{0})
+		ready = bytes.Contains(p, []byte("receipt-id:ready\n"))
 	}
 	nc.SetDeadline(time.Time{})
 	return nc, nil

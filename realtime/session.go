@@ -33,6 +33,7 @@ type session struct {
 	ws    *gws.Conn
 	gc    *gwsConn // ws's view of nc: agrees with gws on who sends the close
 	nc    net.Conn
+	lr    *lazyReader // the reader under gws's, when nc is a TCP connection
 
 	// Read side, owned by the read goroutine.
 	dec     *stomp.Decoder
@@ -73,8 +74,8 @@ func newSession(s *Server) *session {
 
 // attach binds the upgraded connection, the raw one the session writes to, and the one gws
 // writes to; the session is not shared yet.
-func (ss *session) attach(ws *gws.Conn, nc net.Conn, gc *gwsConn) {
-	ss.ws, ss.nc, ss.gc = ws, nc, gc
+func (ss *session) attach(ws *gws.Conn, nc net.Conn, gc *gwsConn, lr *lazyReader) {
+	ss.ws, ss.nc, ss.gc, ss.lr = ws, nc, gc, lr
 	now := time.Now().UnixNano()
 	ss.born = now
 	ss.lastRead.Store(now)
@@ -128,6 +129,14 @@ func (s *Server) OnPong(ws *gws.Conn, payload []byte) { sessionOf(ws).touch() }
 
 // OnMessage feeds a WebSocket message, text or binary, to the STOMP decoder and handles the
 // frames it completes.
+//
+// The frames are handled on a goroutine of their own while the read goroutine waits for it:
+// the services they call (token checks, SQLite) grow a goroutine's stack to tens of KiB, and
+// a stack only shrinks by half per garbage collection, so an idle connection whose read
+// goroutine had served them would keep that stack long after. The helper's stack is freed
+// when it ends, and the read goroutine, which only parses, stays at its starting size. A
+// message with no complete frame in it (a heart-beat, part of a frame) stays on the read
+// goroutine.
 func (s *Server) OnMessage(ws *gws.Conn, msg *gws.Message) {
 	ss := sessionOf(ws)
 	ss.touch()
@@ -135,19 +144,29 @@ func (s *Server) OnMessage(ws *gws.Conn, msg *gws.Message) {
 		msg.Close()
 		return
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			s.log.Error("panic serving a STOMP frame", "conn", ss.id, "user", ss.user, "panic", r, "stack", string(debug.Stack()))
-			ss.state.Store(stateClosing)
-			ss.abort()
-		}
-	}()
+	defer ss.recoverFrame()
 	// A failed Write is reported by Next after the frames that came before the bad bytes.
 	dec := ss.decoder()
 	_ = dec.Write(msg.Bytes())
 	msg.Close()
-	for ss.state.Load() != stateClosing {
-		f, err := dec.Next()
+	f, err := dec.Next()
+	if f == nil && err == nil {
+		ss.dropIdleDecoder()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer ss.recoverFrame()
+		ss.handleFrames(f, err)
+	}()
+	<-done
+}
+
+// handleFrames handles f (or the decoding error err) and the frames after it in the decoder.
+// It runs while the read goroutine waits for it, so it owns the read side.
+func (ss *session) handleFrames(f *stomp.Frame, err error) {
+	for {
 		if err != nil {
 			ss.protocolError(err)
 			return
@@ -155,11 +174,29 @@ func (s *Server) OnMessage(ws *gws.Conn, msg *gws.Message) {
 		if f == nil {
 			break
 		}
-		s.met.framesIn.Inc()
+		ss.srv.met.framesIn.Inc()
 		ss.handle(f)
+		if ss.state.Load() == stateClosing {
+			return
+		}
+		f, err = ss.dec.Next()
 	}
-	if dec.Buffered() == 0 {
+	ss.dropIdleDecoder()
+}
+
+// dropIdleDecoder drops the decoder when it holds no partial frame.
+func (ss *session) dropIdleDecoder() {
+	if ss.dec != nil && ss.dec.Buffered() == 0 {
 		ss.dec = nil
+	}
+}
+
+// recoverFrame turns a panic while serving a frame into the end of the connection.
+func (ss *session) recoverFrame() {
+	if r := recover(); r != nil {
+		ss.srv.log.Error("panic serving a STOMP frame", "conn", ss.id, "user", ss.user, "panic", r, "stack", string(debug.Stack()))
+		ss.state.Store(stateClosing)
+		ss.abort()
 	}
 }
 
@@ -185,6 +222,9 @@ func (ss *session) teardown() {
 	}
 	ss.srv.conns.remove(ss)
 	ss.dec = nil
+	if ss.lr != nil {
+		ss.lr.release() // the read loop is over: gws reads no more
+	}
 	if ss.online {
 		ss.srv.presence.disconnected(ss.user, ss.id)
 	}

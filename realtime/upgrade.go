@@ -18,10 +18,15 @@ import (
 // subprotocols are the STOMP WebSocket subprotocols, best first.
 var subprotocols = []string{"v12.stomp", "v11.stomp", "v10.stomp"}
 
-// readBufferSize is the buffered reader each connection keeps for its whole life. It only
-// needs to hold WebSocket frame headers and small frames; larger payloads are read straight
-// into their message buffer, so a small one keeps idle connections cheap.
+// readBufferSize is the buffered reader a connection keeps for its whole life when it is not
+// read through a lazyReader. It only needs to hold WebSocket frame headers and small frames;
+// larger payloads are read straight into their message buffer, so a small one keeps idle
+// connections cheap.
 const readBufferSize = 512
+
+// minReadBufferSize is the smallest bufio.Reader there is: gws's reader over a lazyReader,
+// which does the buffering itself.
+const minReadBufferSize = 16
 
 // upgraders holds two gws upgraders: one that negotiates a STOMP subprotocol, for clients
 // that offer one, and one that names none, for clients that offer none (gws refuses a
@@ -77,14 +82,27 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The server's 4 KiB reader would be kept for the connection's life: take a small one,
-	// fed first with whatever the client sent ahead of the handshake's answer.
-	var src io.Reader = nc
+	// fed first with whatever the client sent ahead of the handshake's answer. Over a TCP
+	// connection it reads through a lazyReader, which holds a buffer only while there are
+	// bytes to take in, so that an idle connection keeps only gws's 16-byte one.
+	var ahead []byte
 	if n := brw.Reader.Buffered(); n > 0 {
-		ahead, _ := brw.Reader.Peek(n)
-		src = io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), nc)
+		peek, _ := brw.Reader.Peek(n)
+		ahead = bytes.Clone(peek)
+	}
+	var br *bufio.Reader
+	lr := newLazyReader(nc, ahead)
+	if lr != nil {
+		br = bufio.NewReaderSize(lr, minReadBufferSize)
+	} else {
+		var src io.Reader = nc
+		if len(ahead) > 0 {
+			src = io.MultiReader(bytes.NewReader(ahead), nc)
+		}
+		br = bufio.NewReaderSize(src, readBufferSize)
 	}
 	gc := &gwsConn{Conn: nc}
-	ws, err := up.UpgradeFromConn(gc, bufio.NewReaderSize(src, readBufferSize), r)
+	ws, err := up.UpgradeFromConn(gc, br, r)
 	if err != nil {
 		s.log.Debug("websocket: upgrade", "err", err, "remote", r.RemoteAddr)
 		return
@@ -96,7 +114,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ss := ws.Session().(*session)
-	ss.attach(ws, nc, gc)
+	ss.attach(ws, nc, gc, lr)
 	if !s.track() {
 		_ = nc.Close()
 		return
