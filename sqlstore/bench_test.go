@@ -170,3 +170,39 @@ func BenchmarkCreateMessageNodes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCreateMessageRooms measures 64 concurrent senders on one handle, each sending to
+// one of 50 rooms, as a busy node does: the case the group commit of CreateMessage is for.
+func BenchmarkCreateMessageRooms(b *testing.B) { forEachBenchDB(b, benchmarkCreateMessageRooms) }
+
+func benchmarkCreateMessageRooms(b *testing.B, db *DB) {
+	const senders, roomCount = 64, 50
+	users := make([]plop.User, senders)
+	for i := range users {
+		users[i] = mustUser(b, db, fmt.Sprintf("Sender %d", i))
+	}
+	rooms := make([]plop.Room, roomCount)
+	for i := range rooms {
+		var members []plop.User
+		for j := i; j < senders; j += roomCount {
+			members = append(members, users[j])
+		}
+		rooms[i] = mustRoom(b, db, t0, members...)
+	}
+	var next, ids atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(max(1, senders/runtime.GOMAXPROCS(0)))
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1)-1) % senders
+		ctx := context.Background()
+		for pb.Next() {
+			_, created, err := db.CreateMessage(ctx, &plop.Message{RoomID: rooms[i%roomCount].ID, SenderID: users[i].ID,
+				Body: "hello there", ClientMsgID: fmt.Sprint("r-", ids.Add(1)), CreatedAt: t0})
+			if err != nil || !created {
+				b.Errorf("CreateMessage: %v %v", created, err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

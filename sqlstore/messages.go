@@ -28,7 +28,12 @@ const (
 // hotWrites are the statements prepared on the writer at Open (statements cannot be
 // prepared on the single-connection SQLite writer from inside a transaction).
 func (db *DB) hotWrites() []string {
-	return []string{db.d.nextSeq, sqlLastSeq, sqlInsertMessage, sqlQueuePush, sqlSenderRead, sqlSeqByClientID, sqlMessage, sqlReactionsOf}
+	qs := []string{db.d.nextSeq, sqlLastSeq, sqlInsertMessage, sqlQueuePush, sqlSenderRead, sqlSeqByClientID, sqlMessage, sqlReactionsOf}
+	if db.d == sqliteDialect {
+		// The savepoints of a batch (groupcommit.go); on MySQL they run unprepared.
+		qs = append(qs, sqlSavepoint, sqlRollbackSavepoint, sqlReleaseSavepoint)
+	}
+	return qs
 }
 
 // messageCols reads a message (msg); see scanMessages.
@@ -84,9 +89,12 @@ func (db *DB) loadMessage(ctx context.Context, q querier, roomID string, seq int
 // time and the sender's read pointer, in one transaction. A repeated (sender, ClientMsgID) in
 // the room stores nothing and returns the first message with created false. An empty ID is
 // filled in. Returns not_found when the room does not exist.
+//
+// The transaction is shared with the messages other callers send at the same time (see
+// groupcommit.go); CreateMessage returns once it has committed.
 func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message, bool, error) {
 	if m.ClientMsgID != "" {
-		// The common retry path: answer from a reader without taking the write lock.
+		// The common retry path: answer from a reader without queuing for the writer.
 		if prev, err := db.messageByClientID(ctx, db.rq(), m); err == nil {
 			return prev, false, nil
 		} else if plop.ErrorCode(err) != plop.ENotFound {
@@ -99,61 +107,23 @@ func (db *DB) CreateMessage(ctx context.Context, m *plop.Message) (plop.Message,
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = time.Now()
 	}
-	var clientID any
-	if m.ClientMsgID != "" {
-		clientID = m.ClientMsgID
+	r := &sendReq{m: m, created: plop.UTC(m.CreatedAt), done: make(chan struct{})}
+	if err := db.gc.submit(ctx, r); err != nil {
+		return plop.Message{}, false, db.fail("create message", err)
 	}
-	var replyTo any
-	if m.ReplyTo != nil {
-		replyTo = *m.ReplyTo
-	}
-	created := plop.UTC(m.CreatedAt)
-	var seq int64
-	err := db.inTx(ctx, func(sqlTx *sql.Tx) error {
-		tx := db.wq(sqlTx)
-		// The UPDATE takes the room's row lock (server databases) or runs on the one writer
-		// (SQLite): concurrent senders get consecutive seqs. Everything after it runs under
-		// that lock, so it is kept to three statements and the commit.
-		res, err := tx.ExecContext(ctx, db.d.nextSeq, ms(created), m.RoomID)
-		if err := affected(res, err, "room"); err != nil {
-			return err
-		}
-		if db.d.nextSeqInResult {
-			seq, err = res.LastInsertId()
-			if err != nil {
-				return err
-			}
-		} else if err := tx.QueryRowContext(ctx, sqlLastSeq, m.RoomID).Scan(&seq); err != nil {
-			return err
-		}
-		// A concurrent send with the same ClientMsgID that passed the check above fails
-		// here on the unique key, and the transaction rolls back with its seq.
-		if _, err := tx.ExecContext(ctx, sqlInsertMessage,
-			m.ID, m.RoomID, seq, m.SenderID, m.Body, clientID, replyTo, ms(created)); err != nil {
-			return err
-		}
-		// The push job commits with the message: a crash after the commit loses no push.
-		if _, err := tx.ExecContext(ctx, sqlQueuePush, m.RoomID, seq, ms(created), ms(created)); err != nil {
-			return err
-		}
-		if _, err = tx.ExecContext(ctx, sqlSenderRead,
-			seq, m.RoomID, m.SenderID, seq); err != nil {
-			return err
-		}
-		return linkAttachments(ctx, sqlTx, m, seq)
-	})
-	if err != nil && m.ClientMsgID != "" && db.d.isUnique(err) {
-		// A concurrent retry won the race on the idempotency key.
-		if p, e := db.messageByClientID(ctx, db.w, m); e == nil {
+	if r.dup {
+		// A concurrent retry, or one earlier in the same batch, won the race on the
+		// idempotency key; it has committed by now.
+		if p, err := db.messageByClientID(ctx, db.rq(), m); err == nil {
 			return p, false, nil
 		}
 	}
-	if err != nil {
-		return plop.Message{}, false, db.fail("create message", err)
+	if r.err != nil {
+		return plop.Message{}, false, db.fail("create message", r.err)
 	}
 	stored := plop.Message{
-		ID: m.ID, RoomID: m.RoomID, Seq: seq, SenderID: m.SenderID, Body: m.Body, ClientMsgID: m.ClientMsgID,
-		ReplyTo: m.ReplyTo, CreatedAt: created, Reactions: []plop.Reaction{}, Attachments: []plop.Attachment{},
+		ID: m.ID, RoomID: m.RoomID, Seq: r.seq, SenderID: m.SenderID, Body: m.Body, ClientMsgID: m.ClientMsgID,
+		ReplyTo: m.ReplyTo, CreatedAt: r.created, Reactions: []plop.Reaction{}, Attachments: []plop.Attachment{},
 	}
 	if len(m.AttachmentIDs) > 0 {
 		msgs := []plop.Message{stored}

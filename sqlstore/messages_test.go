@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -282,4 +283,305 @@ func TestMessageStore(t *testing.T) {
 			wantCode(t, err, plop.ENotFound)
 		})
 	})
+}
+
+// gateCommitters replaces the committers of db by one that waits before each batch until
+// the returned open is called, so that sends stay queued meanwhile.
+func gateCommitters(t *testing.T, db *DB) (open func()) {
+	t.Helper()
+	db.gc.close()
+	gate := make(chan struct{})
+	db.startCommitters(1, gate)
+	var once sync.Once
+	open = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	return open
+}
+
+// waitQueued waits until n sends are queued on db.
+func waitQueued(t *testing.T, db *DB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(db.gc.queue) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sends queued, want %d", len(db.gc.queue), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// sendResult is what one CreateMessage returned.
+type sendResult struct {
+	m       plop.Message
+	created bool
+	err     error
+}
+
+// sendAsync runs CreateMessage in a goroutine and returns where its result arrives.
+func sendAsync(ctx context.Context, db *DB, m plop.Message) <-chan sendResult {
+	out := make(chan sendResult, 1)
+	go func() {
+		got, created, err := db.CreateMessage(ctx, &m)
+		out <- sendResult{got, created, err}
+	}()
+	return out
+}
+
+// roomSeqs returns every seq stored in room, ascending, failing on a seq seen twice.
+func roomSeqs(t *testing.T, db *DB, roomID string) []int64 {
+	t.Helper()
+	var seqs []int64
+	after := int64(0)
+	for {
+		page, err := db.Messages(context.Background(), roomID, 0, after, plop.MaxPageSize)
+		must(t, err)
+		if len(page) == 0 {
+			return seqs
+		}
+		for _, m := range page {
+			if len(seqs) > 0 && m.Seq <= seqs[len(seqs)-1] {
+				t.Fatalf("room %s: seq %d after %d", roomID, m.Seq, seqs[len(seqs)-1])
+			}
+			seqs = append(seqs, m.Seq)
+		}
+		after = page[len(page)-1].Seq
+	}
+}
+
+// wantSeqs fails unless room holds exactly the seqs 1..n and its last seq is n.
+func wantSeqs(t *testing.T, db *DB, roomID, userID string, n int) {
+	t.Helper()
+	seqs := roomSeqs(t, db, roomID)
+	if len(seqs) != n {
+		t.Fatalf("room %s holds %d messages, want %d", roomID, len(seqs), n)
+	}
+	for i, s := range seqs {
+		if s != int64(i+1) {
+			t.Fatalf("room %s: message %d has seq %d, want %d", roomID, i, s, i+1)
+		}
+	}
+	room, err := db.Room(context.Background(), roomID, userID)
+	must(t, err)
+	if room.LastSeq != int64(n) {
+		t.Fatalf("room %s: last seq %d, want %d", roomID, room.LastSeq, n)
+	}
+}
+
+func TestGroupCommit(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+
+		t.Run("many senders into a few rooms get gap-free seqs", func(t *testing.T) {
+			const senders, each, roomCount = 24, 15, 3
+			users := make([]plop.User, senders)
+			for i := range users {
+				users[i] = mustUser(t, db, fmt.Sprintf("G%d", i))
+			}
+			rooms := make([]plop.Room, roomCount)
+			for i := range rooms {
+				rooms[i] = mustRoom(t, db, t0, users...)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, senders)
+			for i := range senders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for j := range each {
+						m, created, err := db.CreateMessage(ctx, &plop.Message{RoomID: rooms[(i+j)%roomCount].ID, SenderID: users[i].ID,
+							Body: fmt.Sprintf("%d-%d", i, j), ClientMsgID: fmt.Sprintf("g%d-%d", i, j), CreatedAt: t0})
+						if err != nil || !created || m.Seq < 1 {
+							errs <- fmt.Errorf("sender %d message %d: seq=%d created=%v err=%v", i, j, m.Seq, created, err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			total := 0
+			for _, r := range rooms {
+				n := len(roomSeqs(t, db, r.ID))
+				wantSeqs(t, db, r.ID, users[0].ID, n)
+				total += n
+			}
+			if total != senders*each {
+				t.Fatalf("%d messages stored, want %d", total, senders*each)
+			}
+		})
+
+		t.Run("concurrent sends with one client_msg_id store one message", func(t *testing.T) {
+			a := mustUser(t, db, "Da")
+			r := mustRoom(t, db, t0, a)
+			const n = 16
+			start := make(chan struct{})
+			results := make(chan sendResult, n)
+			for i := range n {
+				go func() {
+					<-start
+					m, created, err := db.CreateMessage(ctx, &plop.Message{RoomID: r.ID, SenderID: a.ID,
+						Body: fmt.Sprint("try ", i), ClientMsgID: "same", CreatedAt: t0})
+					results <- sendResult{m, created, err}
+				}()
+			}
+			close(start)
+			createdCount, id := 0, ""
+			for range n {
+				res := <-results
+				must(t, res.err)
+				if res.created {
+					createdCount++
+				}
+				if id == "" {
+					id = res.m.ID
+				}
+				if res.m.ID != id || res.m.Seq != 1 {
+					t.Fatalf("got message %s seq %d, want %s seq 1", res.m.ID, res.m.Seq, id)
+				}
+			}
+			if createdCount != 1 {
+				t.Fatalf("%d sends created, want 1", createdCount)
+			}
+			wantSeqs(t, db, r.ID, a.ID, 1)
+		})
+
+		t.Run("a failing message fails alone in its batch", func(t *testing.T) {
+			open := gateCommitters(t, db)
+			a, b := mustUser(t, db, "Fa"), mustUser(t, db, "Fb")
+			r := mustRoom(t, db, t0, a, b)
+			sends := []plop.Message{
+				{RoomID: r.ID, SenderID: a.ID, Body: "one", ClientMsgID: "k1", CreatedAt: t0},
+				{RoomID: r.ID, SenderID: a.ID, Body: "one again", ClientMsgID: "k1", CreatedAt: t0},
+				{RoomID: "missing", SenderID: a.ID, Body: "lost", CreatedAt: t0},
+				{RoomID: r.ID, SenderID: b.ID, Body: "bad attachment", AttachmentIDs: []string{"nope"}, CreatedAt: t0},
+				{RoomID: r.ID, SenderID: b.ID, Body: "two", ClientMsgID: "k1", CreatedAt: t0},
+			}
+			var outs []<-chan sendResult
+			for i, m := range sends {
+				outs = append(outs, sendAsync(ctx, db, m))
+				waitQueued(t, db, i+1) // in this order, in one batch
+			}
+			open()
+			res := make([]sendResult, len(sends))
+			for i, out := range outs {
+				res[i] = <-out
+			}
+			must(t, res[0].err)
+			must(t, res[1].err)
+			if !res[0].created || res[1].created || res[1].m.ID != res[0].m.ID || res[1].m.Body != "one" {
+				t.Fatalf("duplicate in one batch: first %+v created=%v, second %+v created=%v", res[0].m, res[0].created, res[1].m, res[1].created)
+			}
+			wantCode(t, res[2].err, plop.ENotFound)
+			wantCode(t, res[3].err, plop.EInvalid)
+			must(t, res[4].err)
+			if !res[4].created || res[4].m.Seq != 2 || res[0].m.Seq != 1 {
+				t.Fatalf("seqs %d and %d (created %v), want 1 and 2", res[0].m.Seq, res[4].m.Seq, res[4].created)
+			}
+			wantSeqs(t, db, r.ID, a.ID, 2)
+			for i, seq := range []int64{1, 2} {
+				got, err := db.Message(ctx, r.ID, seq)
+				must(t, err)
+				if want := res[[]int{0, 4}[i]].m; got.ID != want.ID || got.Body != want.Body {
+					t.Fatalf("stored seq %d = %+v, want %+v", seq, got, want)
+				}
+			}
+			// The sender's read pointer follows the message that was stored, not the ones
+			// that failed.
+			mb, err := db.Member(ctx, r.ID, b.ID)
+			must(t, err)
+			if mb.LastReadSeq != 2 {
+				t.Fatalf("sender's read pointer = %d, want 2", mb.LastReadSeq)
+			}
+		})
+
+		t.Run("a duplicate committed by another batch", func(t *testing.T) {
+			open := gateCommitters(t, db)
+			a := mustUser(t, db, "Xa")
+			r := mustRoom(t, db, t0, a)
+			late := sendAsync(ctx, db, plop.Message{RoomID: r.ID, SenderID: a.ID, Body: "late", ClientMsgID: "x", CreatedAt: t0})
+			waitQueued(t, db, 1) // past the check for a stored duplicate
+			first := &sendReq{m: &plop.Message{ID: newID("m"), RoomID: r.ID, SenderID: a.ID, Body: "first", ClientMsgID: "x"}, created: t0}
+			db.commitBatch([]*sendReq{first})
+			must(t, first.err)
+			open()
+			res := <-late
+			must(t, res.err)
+			if res.created || res.m.ID != first.m.ID || res.m.Body != "first" || res.m.Seq != first.seq {
+				t.Fatalf("late send = %+v created=%v, want the first message (seq %d)", res.m, res.created, first.seq)
+			}
+			wantSeqs(t, db, r.ID, a.ID, 1)
+		})
+
+		t.Run("a send cancelled while queued stores nothing", func(t *testing.T) {
+			open := gateCommitters(t, db)
+			a := mustUser(t, db, "Ca")
+			r := mustRoom(t, db, t0, a)
+			cctx, cancel := context.WithCancel(ctx)
+			out := sendAsync(cctx, db, plop.Message{RoomID: r.ID, SenderID: a.ID, Body: "never", ClientMsgID: "c", CreatedAt: t0})
+			waitQueued(t, db, 1)
+			cancel()
+			res := <-out
+			if !errors.Is(res.err, context.Canceled) || res.created {
+				t.Fatalf("cancelled send: created=%v err=%v, want context.Canceled", res.created, res.err)
+			}
+			open()
+			m := mustSend(t, db, r.ID, a.ID, "after", t0)
+			if m.Seq != 1 {
+				t.Fatalf("next send got seq %d, want 1", m.Seq)
+			}
+			wantSeqs(t, db, r.ID, a.ID, 1)
+			if _, err := db.messageByClientID(ctx, db.rq(), &plop.Message{RoomID: r.ID, SenderID: a.ID, ClientMsgID: "c"}); plop.ErrorCode(err) != plop.ENotFound {
+				t.Fatalf("cancelled message lookup: %v, want not_found", err)
+			}
+		})
+
+		t.Run("the default committers still run after the tests above", func(t *testing.T) {
+			a := mustUser(t, db, "Ra")
+			r := mustRoom(t, db, t0, a)
+			mustSend(t, db, r.ID, a.ID, "hi", t0)
+		})
+	})
+}
+
+func TestGroupCommitClose(t *testing.T) {
+	for _, o := range dbOpeners {
+		t.Run(o.name, func(t *testing.T) {
+			db := o.open(t)
+			a := mustUser(t, db, "Za")
+			r := mustRoom(t, db, t0, a)
+			gateCommitters(t, db) // never opened: the sends stay queued
+			const n = 5
+			var outs []<-chan sendResult
+			for i := range n {
+				outs = append(outs, sendAsync(context.Background(), db, plop.Message{RoomID: r.ID, SenderID: a.ID, Body: "queued", ClientMsgID: fmt.Sprint(i), CreatedAt: t0}))
+			}
+			waitQueued(t, db, n)
+			closed := make(chan error, 1)
+			go func() { closed <- db.Close() }()
+			for i, out := range outs {
+				select {
+				case res := <-out:
+					if res.err == nil || res.created {
+						t.Fatalf("send %d after Close: created=%v err=%v, want an error", i, res.created, res.err)
+					}
+					wantCode(t, res.err, plop.EUnavailable)
+				case <-time.After(30 * time.Second):
+					t.Fatalf("send %d still waiting after Close", i)
+				}
+			}
+			select {
+			case err := <-closed:
+				must(t, err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("Close does not return")
+			}
+			_, _, err := db.CreateMessage(context.Background(), &plop.Message{RoomID: r.ID, SenderID: a.ID, Body: "late", CreatedAt: t0})
+			if err == nil {
+				t.Fatal("a send after Close succeeded")
+			}
+		})
+	}
 }

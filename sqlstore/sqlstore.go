@@ -40,7 +40,8 @@ type DB struct {
 	r      *sql.DB // plain reads; the same pool as w on server databases
 	d      *dialect
 	logger *slog.Logger
-	rc, wc stmtCache // prepared hot queries of r and w
+	rc, wc stmtCache       // prepared hot queries of r and w
+	gc     *groupCommitter // stores CreateMessage's messages in batches (groupcommit.go)
 	// migrationConn returns a connection to run migrations on, holding whatever lock keeps
 	// other processes from migrating at the same time, and its release.
 	migrationConn func(ctx context.Context) (*sql.Conn, func(), error)
@@ -82,6 +83,11 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*DB, error) {
 		db.Close()
 		return nil, db.fail("prepare statements", err)
 	}
+	committers := 1 // SQLite's one writer
+	if db.d != sqliteDialect {
+		committers = mysqlCommitters
+	}
+	db.startCommitters(committers, nil)
 	return db, nil
 }
 
@@ -178,8 +184,12 @@ func (db *DB) Stats() sql.DBStats {
 	return s
 }
 
-// Close closes both pools.
+// Close stops the committers of CreateMessage (after the batches they are running; senders
+// still queued get an unavailable error) and closes both pools.
 func (db *DB) Close() error {
+	if db.gc != nil {
+		db.gc.close()
+	}
 	db.rc.close()
 	db.wc.close()
 	var errs []error
