@@ -579,6 +579,8 @@ test('notifications on this device: the service worker, a push subscription, one
     push('Saturday picnic', 'Cleo: On my way', 'other', 1, 40),
     push('Ben Okafor', 'Anyone?', room, 2, 6),
   ]);
+  // Let the worker finish with the four before reading what is shown.
+  await worker.evaluate(async () => { await new Promise((r) => setTimeout(r, 300)); await showing; });
   const notifications = () => worker.evaluate(async () => (await self.registration.getNotifications())
     .map((n) => ({ title: n.title, body: n.body, tag: n.tag, room: n.data.room_id }))
     .sort((x, y) => x.title.localeCompare(y.title)));

@@ -28,6 +28,12 @@ function notificationOf(p) {
 
 let showing = Promise.resolve(); // the notification being shown
 
+// newest maps a notification tag to the seq of the newest message shown under it during this
+// worker's life. It is read from the shown notifications once, at the worker's first push, and
+// kept here after that: a notification's listing can lag behind showNotification, and a
+// listing taken while another notification is being shown can miss it.
+let newest = null;
+
 /**
  * showPush shows the notification of one push payload, replacing the room's earlier one. A
  * payload that arrives late, after a newer one of the same room (data.seq is the room's last
@@ -38,11 +44,16 @@ self.showPush = function showPush(payload) {
   const seq = Number(options.data.seq) || 0;
   // One at a time: pushes that arrive together must see each other's notifications.
   const turn = showing.then(async () => {
-    if (seq) {
-      const shown = await self.registration.getNotifications({ tag: options.tag });
-      if (shown.some((n) => Number(n.data && n.data.seq) > seq)) return;
+    if (newest === null) {
+      newest = new Map();
+      for (const n of await self.registration.getNotifications()) {
+        const s = Number(n.data && n.data.seq) || 0;
+        if (s > (newest.get(n.tag) || 0)) newest.set(n.tag, s);
+      }
     }
+    if (seq && (newest.get(options.tag) || 0) > seq) return;
     await self.registration.showNotification(title, options);
+    if (seq) newest.set(options.tag, seq);
   });
   showing = turn.catch(() => {});
   return turn;
