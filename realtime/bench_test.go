@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,6 +94,58 @@ func BenchmarkFanOut(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*subscribers)/elapsed.Seconds(), "deliveries/s")
+}
+
+// BenchmarkFanOutPaced is BenchmarkFanOut at a steady rate instead of as fast as it goes: one
+// event to the 1,000 subscribers every 10 ms (100,000 deliveries/s), so that the writers
+// rarely find more than one frame queued, as in `plop bench fanout` below saturation. It
+// reports the CPU time of the whole process (server and the counting clients) per delivery.
+func BenchmarkFanOutPaced(b *testing.B) {
+	const (
+		subscribers = 1000
+		every       = 10 * time.Millisecond
+	)
+	broker := inmem.NewBroker()
+	_, url := startBare(b, broker, realtime.Options{HeartBeat: -1})
+	counters := make([]*countingClient, subscribers)
+	for i := range counters {
+		counters[i] = dialCounting(b, url, fmt.Sprintf("user-%d", i), "/topic/rooms.big")
+	}
+	body := []byte(`{"type":"message.created","room_id":"big","message":{"id":"0192f1e2-7c3b-7d4e-9a1b-2c3d4e5f6a7b","room_id":"big","seq":1,` +
+		`"sender_id":"0192f1e2-7c3b-7d4e-9a1b-000000000001","body":"a typical short chat message, a few words long","client_msg_id":"c-1",` +
+		`"reply_to":null,"reactions":[],"attachments":[],"created_at":"2026-11-25T20:00:00.000Z","edited_at":null,"deleted":false}}`)
+	ctx := context.Background()
+	cpu0 := processCPU(b)
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		if d := time.Until(start.Add(time.Duration(i) * every)); d > 0 {
+			time.Sleep(d)
+		}
+		if err := broker.Publish(ctx, plop.Event{Type: plop.EventMessageCreated, RoomID: "big", Seq: int64(i + 1), Body: body}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for slowest(counters) < int64(b.N) {
+		if time.Now().After(deadline) {
+			b.Fatalf("slowest subscriber got %d of %d events", slowest(counters), b.N)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*subscribers)/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N*subscribers), "cpu-ns/delivery")
+}
+
+// processCPU returns the CPU time the process has used, user and system, in nanoseconds.
+func processCPU(tb testing.TB) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func slowest(cs []*countingClient) int64 {

@@ -59,16 +59,22 @@ func (ss *session) enqueue(it outItem, size int) {
 		return
 	}
 	if len(ss.out) >= ss.srv.opt.OutboundQueue || ss.outBytes+size > ss.srv.opt.OutboundBytes {
-		ss.overflowLocked()
+		start := ss.overflowLocked()
 		ss.outMu.Unlock()
+		if start {
+			go ss.writeLoop()
+		}
 		ss.srv.met.slowConsumers.Inc()
 		ss.srv.log.Info("slow consumer disconnected", "conn", ss.id, "user", ss.user)
 		return
 	}
 	ss.out = append(ss.out, it)
 	ss.outBytes += size
-	ss.startWriterLocked()
+	start := ss.claimWriterLocked()
 	ss.outMu.Unlock()
+	if start {
+		go ss.writeLoop()
+	}
 }
 
 // enqueueMessage queues a MESSAGE of ev for sub; the hub calls it.
@@ -99,17 +105,22 @@ func (ss *session) heartbeat() {
 func (ss *session) closeWith(code uint16, reason string) {
 	ss.state.Store(stateClosing)
 	ss.outMu.Lock()
-	defer ss.outMu.Unlock()
 	if ss.outClosed {
+		ss.outMu.Unlock()
 		return
 	}
 	ss.out = append(ss.out, outItem{kind: itemClose, code: code, frame: []byte(reason)})
 	ss.outClosed = true
-	ss.startWriterLocked()
+	start := ss.claimWriterLocked()
+	ss.outMu.Unlock()
+	if start {
+		go ss.writeLoop()
+	}
 }
 
-// overflowLocked replaces the queue of a slow consumer with an ERROR and a close.
-func (ss *session) overflowLocked() {
+// overflowLocked replaces the queue of a slow consumer with an ERROR and a close. It reports
+// whether the caller is to start the writer, once it has unlocked outMu.
+func (ss *session) overflowLocked() (startWriter bool) {
 	ss.state.Store(stateClosing)
 	ss.slow = true
 	clear(ss.out)
@@ -122,16 +133,19 @@ func (ss *session) overflowLocked() {
 		outItem{kind: itemFrame, frame: stomp.AppendFrame(nil, f, ss.version)},
 		outItem{kind: itemClose, code: closeTryAgainLtr, frame: []byte("slow consumer")})
 	ss.outClosed = true
-	ss.startWriterLocked()
+	return ss.claimWriterLocked()
 }
 
-func (ss *session) startWriterLocked() {
+// claimWriterLocked marks the writer as running and reports whether it was not, in which
+// case the caller starts it with `go ss.writeLoop()` after unlocking outMu, so that the new
+// writer does not begin by waiting for the lock its starter holds.
+func (ss *session) claimWriterLocked() bool {
 	if ss.writing {
-		return
+		return false
 	}
 	ss.writing = true
 	ss.srv.sessions.Add(1)
-	go ss.writeLoop()
+	return true
 }
 
 // writeLoop drains the queue, several WebSocket messages per write, and exits once the
@@ -144,6 +158,7 @@ func (ss *session) writeLoop() {
 			bufPool.Put(bp)
 		}
 	}()
+	var dl writeDeadline
 	for {
 		ss.outMu.Lock()
 		items := ss.out
@@ -152,7 +167,9 @@ func (ss *session) writeLoop() {
 			ss.out, ss.spare = nil, nil
 			ss.outMu.Unlock()
 			// Leave no deadline behind for the writes gws makes itself (close replies).
-			_ = ss.nc.SetWriteDeadline(time.Time{})
+			if !dl.at.IsZero() {
+				_ = ss.nc.SetWriteDeadline(time.Time{})
+			}
 			return
 		}
 		ss.out, ss.spare, ss.outBytes = ss.spare, nil, 0
@@ -168,14 +185,14 @@ func (ss *session) writeLoop() {
 			}
 			buf = ss.appendItem(buf, it)
 			if len(buf) >= flushAt {
-				if err = ss.write(buf); err != nil {
+				if err = ss.write(buf, &dl); err != nil {
 					break
 				}
 				buf = buf[:0]
 			}
 		}
 		if err == nil {
-			err = ss.write(buf)
+			err = ss.write(buf, &dl)
 		}
 		*bp = buf
 		if err == nil && last != nil {
@@ -209,15 +226,30 @@ func (ss *session) writeLoop() {
 	}
 }
 
-func (ss *session) write(b []byte) error {
+// writeDeadline is the write deadline a writer last set on its connection (zero: none).
+type writeDeadline struct{ at time.Time }
+
+// write writes b with a deadline of at least WriteTimeout from now. A deadline costs a timer
+// update in the runtime, so a writer that writes often moves it only when less than
+// WriteTimeout is left: each write gets between WriteTimeout and WriteTimeout plus
+// deadlineSlack.
+func (ss *session) write(b []byte, dl *writeDeadline) error {
 	if len(b) == 0 {
 		return nil
 	}
-	_ = ss.nc.SetWriteDeadline(deadline(ss.srv.opt.WriteTimeout))
+	wt := ss.srv.opt.WriteTimeout
+	if now := time.Now(); dl.at.Sub(now) < wt {
+		dl.at = now.Add(wt + deadlineSlack(wt))
+		_ = ss.nc.SetWriteDeadline(dl.at)
+	}
 	_, err := ss.nc.Write(b)
 	ss.lastWrite.Store(time.Now().UnixNano())
 	return err
 }
+
+// deadlineSlack is how much longer than WriteTimeout a write deadline may be: at most a
+// second, and a quarter of the timeout for short ones.
+func deadlineSlack(wt time.Duration) time.Duration { return min(time.Second, wt/4) }
 
 // appendItem appends the WebSocket message of it to b.
 func (ss *session) appendItem(b []byte, it *outItem) []byte {
@@ -267,7 +299,7 @@ func (ss *session) finish(code uint16, reason []byte) {
 	b := appendWSHeader(buf[:0], opClose, 2+len(reason))
 	b = append(b, byte(code>>8), byte(code))
 	b = append(b, reason...)
-	wrote, err := ss.gc.sendClose(func() error { return ss.write(b) })
+	wrote, err := ss.gc.sendClose(func() error { return ss.write(b, &writeDeadline{}) })
 	if err != nil || !wrote { // a failed write, or the peer closed first and gws answered
 		ss.abort()
 		return
