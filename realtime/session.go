@@ -49,9 +49,11 @@ type session struct {
 	// much silence ends the connection (0: never).
 	sendEvery, readLimit time.Duration
 
-	// mu guards subs. See the lock order in doc.go.
+	// mu guards subs, a few subscriptions as a rule (at most Options.MaxSubscriptions),
+	// searched by id: a slice costs far less than a map for so few. See the lock order in
+	// doc.go.
 	mu   sync.Mutex
-	subs map[string]*subscription
+	subs []*subscription
 
 	// outMu guards the outbound queue.
 	outMu     sync.Mutex

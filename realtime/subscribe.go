@@ -56,7 +56,7 @@ func (ss *session) subscribe(f *stomp.Frame, receipt string) {
 		return
 	}
 	ss.mu.Lock()
-	_, dup := ss.subs[id]
+	dup := ss.findSub(id) >= 0
 	n := len(ss.subs)
 	ss.mu.Unlock()
 	if dup {
@@ -68,10 +68,13 @@ func (ss *session) subscribe(f *stomp.Frame, receipt string) {
 		return
 	}
 
+	// The id and the room id are copied out of the frame, which they would otherwise keep
+	// alive for as long as the subscription lasts.
+	id = strings.Clone(id)
 	sub := &subscription{sess: ss, id: id, hdr: subscriptionHeader(id, ss.version)}
 	switch {
 	case strings.HasPrefix(dest, roomTopicPrefix):
-		sub.kind, sub.key = subRoom, dest[len(roomTopicPrefix):]
+		sub.kind, sub.key = subRoom, strings.Clone(dest[len(roomTopicPrefix):])
 		if err := ss.srv.app.AuthorizeRoom(ss.srv.ctx, ss.user, sub.key); err != nil {
 			ss.fail(err, receipt)
 			return
@@ -86,9 +89,9 @@ func (ss *session) subscribe(f *stomp.Frame, receipt string) {
 
 	ss.mu.Lock()
 	if ss.subs == nil {
-		ss.subs = make(map[string]*subscription, 2)
+		ss.subs = make([]*subscription, 0, 2) // a user queue and a room, as a rule
 	}
-	ss.subs[id] = sub
+	ss.subs = append(ss.subs, sub)
 	ss.srv.hub.subscribe(sub)
 	ss.mu.Unlock()
 	ss.receipt(receipt)
@@ -106,8 +109,9 @@ func (ss *session) unsubscribe(f *stomp.Frame, receipt string) {
 	// An unknown id is not an error: the server may have ended that subscription itself
 	// (after the user left the room) while the client was unsubscribing.
 	ss.mu.Lock()
-	if sub := ss.subs[id]; sub != nil {
-		delete(ss.subs, id)
+	if i := ss.findSub(id); i >= 0 {
+		sub := ss.subs[i]
+		ss.removeSubLocked(i)
 		ss.srv.hub.unsubscribe(sub)
 	}
 	ss.mu.Unlock()
@@ -118,11 +122,30 @@ func (ss *session) unsubscribe(f *stomp.Frame, receipt string) {
 // it, such as the member.removed event itself, is still delivered.
 func (ss *session) drop(sub *subscription) {
 	ss.mu.Lock()
-	if ss.subs[sub.id] == sub {
-		delete(ss.subs, sub.id)
+	if i := ss.findSub(sub.id); i >= 0 && ss.subs[i] == sub {
+		ss.removeSubLocked(i)
 		ss.srv.hub.detach(sub)
 	}
 	ss.mu.Unlock()
+}
+
+// findSub returns the index in ss.subs of the subscription id, -1 when there is none. The
+// caller holds ss.mu.
+func (ss *session) findSub(id string) int {
+	for i, sub := range ss.subs {
+		if sub.id == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// removeSubLocked removes ss.subs[i]; their order means nothing. The caller holds ss.mu.
+func (ss *session) removeSubLocked(i int) {
+	last := len(ss.subs) - 1
+	ss.subs[i] = ss.subs[last]
+	ss.subs[last] = nil
+	ss.subs = ss.subs[:last]
 }
 
 // subscriptionHeader encodes the subscription header line of MESSAGE frames for id, escaped
