@@ -96,6 +96,14 @@ type Config struct {
 	SpoolDir string
 	// WebPushKey is the VAPID public key browsers subscribe with; "" when Web Push is off.
 	WebPushKey string
+	// FriendsCacheSize bounds the friends cache (see StartFriendsCache) in friend entries
+	// summed over the cached lists, each list counting one more; a negative size turns the
+	// cache off. An entry takes some tens of bytes plus its share of the profiles, which
+	// the lists of all users share. FriendsCacheTTL is how long a list may be served
+	// before it is read again, a bound on staleness should an invalidation from another
+	// node be lost.
+	FriendsCacheSize int
+	FriendsCacheTTL  time.Duration
 }
 
 // DefaultConfig returns the configuration Plop runs with unless told otherwise.
@@ -118,6 +126,9 @@ func DefaultConfig() Config {
 		AttachmentFileMaxBytes:  50 << 20,
 		AttachmentUnsentTTL:     24 * time.Hour,
 		AttachmentSweepInterval: time.Hour,
+
+		FriendsCacheSize: 1_000_000,
+		FriendsCacheTTL:  30 * time.Second,
 	}
 }
 
@@ -139,6 +150,10 @@ func (c Config) withDefaults() Config {
 	orDefault(&c.AvatarMaxBytes, d.AvatarMaxBytes)
 	orDefault(&c.AvatarMaxDim, d.AvatarMaxDim)
 	orDefault(&c.MaxGroupMembers, d.MaxGroupMembers)
+	orDefault(&c.FriendsCacheTTL, d.FriendsCacheTTL)
+	if c.FriendsCacheSize == 0 {
+		c.FriendsCacheSize = d.FriendsCacheSize
+	}
 	return c
 }
 
@@ -166,6 +181,8 @@ type App struct {
 	now       func() time.Time
 	cfg       Config
 	revoked   revocations
+	// friendsCache holds friends lists for AppendFriendsJSON (friends_cache.go).
+	friendsCache *friendsCache
 	// photos bounds how many uploaded images are decoded at once: a large one takes
 	// hundreds of megabytes while it is processed.
 	photos chan struct{}
@@ -205,10 +222,12 @@ func New(d Deps, c Config) (*App, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	c = c.withDefaults()
 	return &App{
-		store: d.Store, sessions: d.Sessions, vcodes: d.VerificationCodes, presence: d.Presence, broker: d.Broker, limiter: d.Limiter,
+		friendsCache: newFriendsCache(c.FriendsCacheSize, c.FriendsCacheTTL),
+		store:        d.Store, sessions: d.Sessions, vcodes: d.VerificationCodes, presence: d.Presence, broker: d.Broker, limiter: d.Limiter,
 		blobs: d.Blobs, mailer: d.Mailer, passwords: d.Passwords, tokens: d.Tokens,
-		codes: d.Codes, log: d.Logger, now: d.Now, cfg: c.withDefaults(),
+		codes: d.Codes, log: d.Logger, now: d.Now, cfg: c,
 		photos: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}, nil
 }

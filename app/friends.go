@@ -124,7 +124,9 @@ func (a *App) AcceptFriendRequest(ctx context.Context, me, id string) (plop.Frie
 		return plop.Friend{}, err
 	}
 	now := a.clock()
-	if err := a.store.AcceptFriendRequest(ctx, id, now); err != nil {
+	err = a.store.AcceptFriendRequest(ctx, id, now)
+	a.friendsChanged(ctx, r.FromID, r.ToID)
+	if err != nil {
 		return plop.Friend{}, err
 	}
 	users, err := a.store.UsersByIDs(ctx, []string{r.FromID, r.ToID})
@@ -205,12 +207,52 @@ func (a *App) Friends(ctx context.Context, me string) ([]plop.Friend, error) {
 	return friends, nil
 }
 
+// AppendFriendsJSON appends to dst the caller's friends with their presence, ordered by
+// name, as the JSON array of plop.Friend that encoding/json would give for Friends. The
+// profiles come from the friends cache; presence is always current.
+func (a *App) AppendFriendsJSON(ctx context.Context, dst []byte, me string) ([]byte, error) {
+	l, err := a.friendsList(ctx, me)
+	if err != nil {
+		return dst, err
+	}
+	if len(l.friends) == 0 {
+		return append(dst, "[]"...), nil
+	}
+	ids := make([]string, len(l.friends))
+	for i, f := range l.friends {
+		ids[i] = f.profile.Value().id
+	}
+	pres, err := a.presence.Presence(ctx, ids)
+	if err != nil {
+		return dst, fmt.Errorf("load presence: %w", err)
+	}
+	if len(pres) != len(ids) {
+		return dst, fmt.Errorf("load presence: %d answers for %d users", len(pres), len(ids))
+	}
+	dst = append(dst, '[')
+	for i, f := range l.friends {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"user":`...)
+		dst = append(dst, f.profile.Value().json...)
+		dst = append(dst, `,"since":`...)
+		dst = append(dst, f.since...)
+		dst = append(dst, `,"presence":`...)
+		dst = appendPresenceJSON(dst, pres[i])
+		dst = append(dst, '}')
+	}
+	return append(dst, ']'), nil
+}
+
 // Unfriend ends a friendship. Returns not_found when the two are not friends.
 func (a *App) Unfriend(ctx context.Context, me, other string) error {
 	if checkID("user id", other) != nil {
 		return plop.Errorf(plop.ENotFound, "you are not friends")
 	}
-	return a.store.DeleteFriendship(ctx, me, other)
+	err := a.store.DeleteFriendship(ctx, me, other)
+	a.friendsChanged(ctx, me, other)
+	return err
 }
 
 // Block stops another user from messaging or befriending the caller, and ends any friendship
@@ -225,7 +267,9 @@ func (a *App) Block(ctx context.Context, me, other string) error {
 	if _, err := a.store.UserByID(ctx, other); err != nil {
 		return err
 	}
-	return a.store.Block(ctx, me, other, a.clock())
+	err := a.store.Block(ctx, me, other, a.clock())
+	a.friendsChanged(ctx, me, other)
+	return err
 }
 
 // Unblock lifts a block the caller set.
@@ -233,5 +277,7 @@ func (a *App) Unblock(ctx context.Context, me, other string) error {
 	if checkID("user id", other) != nil {
 		return plop.Errorf(plop.ENotFound, "no such user")
 	}
-	return a.store.Unblock(ctx, me, other)
+	err := a.store.Unblock(ctx, me, other)
+	a.friendsChanged(ctx, me, other)
+	return err
 }

@@ -55,6 +55,7 @@ func (a *App) UpdateMe(ctx context.Context, me string, in ProfileUpdate) (plop.U
 	if err != nil {
 		return plop.User{}, err
 	}
+	a.profileChanged(ctx, me)
 	return a.withAvatarURL(u), nil
 }
 
@@ -87,6 +88,7 @@ func (a *App) SetAvatar(ctx context.Context, me string, r io.Reader) (plop.User,
 		_ = a.blobs.Delete(ctx, key)
 		return plop.User{}, err
 	}
+	a.profileChanged(ctx, me)
 	if old.AvatarKey != "" && old.AvatarKey != key {
 		if err := a.blobs.Delete(ctx, old.AvatarKey); err != nil {
 			a.log.WarnContext(ctx, "delete old avatar", "key", old.AvatarKey, "err", err)

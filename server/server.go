@@ -118,6 +118,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	if err != nil {
 		return nil, err
 	}
+	cacheCtx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
+	if err := s.app.StartFriendsCache(cacheCtx); err != nil {
+		stopCache()
+		return nil, err
+	}
+	s.closers = append(s.closers, func() error { stopCache(); return nil })
 	s.startAttachmentSweeper()
 
 	reg := prometheus.NewRegistry()
