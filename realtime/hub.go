@@ -22,6 +22,9 @@ const numShards = 64
 //
 // Events are handed from the broker to a few workers (one per CPU) through bounded queues,
 // chosen by room (or by first recipient), so that the events of one room keep their order.
+// A worker takes every event already waiting in its queue (up to maxBatch) and starts the
+// writers of the sessions it queued to only after the last one: when events come faster
+// than they are fanned out, each connection gets them in one write instead of one each.
 type hub struct {
 	srv     *Server
 	rooms   [numShards]subShard // room id -> subscriptions to /topic/rooms.{id}
@@ -47,19 +50,33 @@ func (h *hub) init(s *Server) {
 	}
 }
 
+// maxBatch bounds the events a hub worker fans out before it starts the writers.
+const maxBatch = 32
+
 // start runs the workers until ctx is done.
 func (h *hub) start(ctx context.Context, wg *sync.WaitGroup) {
 	for _, ch := range h.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var later []*session // sessions whose writer is to be started
 			for {
 				select {
 				case e := <-ch:
-					h.fanOut(e)
+					h.fanOut(e, &later)
 				case <-ctx.Done():
 					return
 				}
+			more:
+				for range maxBatch - 1 {
+					select {
+					case e := <-ch:
+						h.fanOut(e, &later)
+					default:
+						break more
+					}
+				}
+				startWriters(&later)
 			}
 		}()
 	}
@@ -80,14 +97,15 @@ func (h *hub) deliver(e plop.Event) {
 	}
 }
 
-// fanOut queues e to the room's subscribers and to the personal queues of its users.
-func (h *hub) fanOut(e plop.Event) {
+// fanOut queues e to the room's subscribers and to the personal queues of its users, leaving
+// the writers to start to the caller (see session.enqueueTo).
+func (h *hub) fanOut(e plop.Event, later *[]*session) {
 	if e.RoomID != "" {
 		if subs := h.rooms[shardOf(e.RoomID)].get(e.RoomID); len(subs) > 0 {
 			ev := encodeEvent(roomTopicPrefix+e.RoomID, &e)
 			for _, sub := range subs {
 				if sub.sess.id != e.ExceptConn {
-					sub.sess.enqueueMessage(ev, sub)
+					sub.sess.enqueueMessage(ev, sub, later)
 				}
 			}
 		}
@@ -101,7 +119,7 @@ func (h *hub) fanOut(e plop.Event) {
 			if ev == nil {
 				ev = encodeEvent(userQueue, &e)
 			}
-			sub.sess.enqueueMessage(ev, sub)
+			sub.sess.enqueueMessage(ev, sub, later)
 		}
 	}
 	if e.Type == plop.EventMemberRemoved && e.RoomID != "" {

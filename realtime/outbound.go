@@ -52,7 +52,12 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &
 // enqueue adds it to the queue unless the session is closing, starting the writer when it
 // is not running. When the queue is full the session is a slow consumer: its queue is
 // dropped and replaced by an ERROR and a close. enqueue never blocks on the network.
-func (ss *session) enqueue(it outItem, size int) {
+func (ss *session) enqueue(it outItem, size int) { ss.enqueueTo(it, size, nil) }
+
+// enqueueTo is enqueue; when a writer is to be started and later is not nil, the session is
+// appended to later instead, and the caller must start its writer (startWriters) once done
+// queuing: what it queues meanwhile then goes out in one write.
+func (ss *session) enqueueTo(it outItem, size int, later *[]*session) {
 	ss.outMu.Lock()
 	if ss.outClosed {
 		ss.outMu.Unlock()
@@ -62,7 +67,7 @@ func (ss *session) enqueue(it outItem, size int) {
 		start := ss.overflowLocked()
 		ss.outMu.Unlock()
 		if start {
-			go ss.writeLoop()
+			ss.startWriter(later)
 		}
 		ss.srv.met.slowConsumers.Inc()
 		ss.srv.log.Info("slow consumer disconnected", "conn", ss.id, "user", ss.user)
@@ -73,13 +78,32 @@ func (ss *session) enqueue(it outItem, size int) {
 	start := ss.claimWriterLocked()
 	ss.outMu.Unlock()
 	if start {
-		go ss.writeLoop()
+		ss.startWriter(later)
 	}
 }
 
-// enqueueMessage queues a MESSAGE of ev for sub; the hub calls it.
-func (ss *session) enqueueMessage(ev *wireEvent, sub *subscription) {
-	ss.enqueue(outItem{kind: itemMessage, ev: ev, sub: sub}, len(ev.tail)+len(sub.hdr)+48)
+// startWriter starts the writer that claimWriterLocked claimed, or leaves it to the caller
+// of enqueueTo when later is not nil.
+func (ss *session) startWriter(later *[]*session) {
+	if later != nil {
+		*later = append(*later, ss)
+		return
+	}
+	go ss.writeLoop()
+}
+
+// startWriters starts the writers enqueueTo left to its caller, and empties later.
+func startWriters(later *[]*session) {
+	for i, ss := range *later {
+		go ss.writeLoop()
+		(*later)[i] = nil
+	}
+	*later = (*later)[:0]
+}
+
+// enqueueMessage queues a MESSAGE of ev for sub; the hub calls it. See enqueueTo for later.
+func (ss *session) enqueueMessage(ev *wireEvent, sub *subscription, later *[]*session) {
+	ss.enqueueTo(outItem{kind: itemMessage, ev: ev, sub: sub}, len(ev.tail)+len(sub.hdr)+48, later)
 }
 
 // enqueueFrame encodes f for the session's version and queues it.
