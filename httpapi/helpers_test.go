@@ -21,8 +21,10 @@ type answer struct {
 	body   []byte
 }
 
-// httpClient gives up on a hung answer instead of hanging the whole test binary.
-var httpClient = &http.Client{Timeout: 30 * time.Second}
+// httpClient gives up on a hung answer instead of hanging the whole test binary. The limit is
+// generous: decoding and scaling a large photo under the race detector on a busy 2-core
+// machine has taken more than 30 s.
+var httpClient = &http.Client{Timeout: 2 * time.Minute}
 
 // reqOpt shapes one test request.
 type reqOpt func(*http.Request)
