@@ -20,9 +20,9 @@ var lazyPool = sync.Pool{New: func() any { b := make([]byte, lazyReadSize); retu
 // buffer (through syscall.RawConn), so the one read every idle connection has pending costs
 // no memory; the small bufio.Reader gws keeps over it is all an idle connection holds.
 //
-// It is used by the connection's read goroutine only.
+// It is used by the connection's read goroutine only. A connection that ends with bytes
+// still buffered leaves its buffer to the collector.
 type lazyReader struct {
-	nc    net.Conn
 	rc    syscall.RawConn
 	ahead []byte // bytes the client sent ahead of the handshake's answer
 
@@ -47,7 +47,7 @@ func newLazyReader(nc net.Conn, ahead []byte) *lazyReader {
 	if err != nil {
 		return nil
 	}
-	lr := &lazyReader{nc: nc, rc: rc, ahead: ahead}
+	lr := &lazyReader{rc: rc, ahead: ahead}
 	lr.readFd = lr.readOnce
 	return lr
 }
@@ -100,7 +100,7 @@ func (lr *lazyReader) fill(b []byte) (int, error) {
 		return 0, err
 	}
 	if rerr != nil {
-		return 0, &net.OpError{Op: "read", Net: "tcp", Source: lr.nc.LocalAddr(), Addr: lr.nc.RemoteAddr(), Err: os.NewSyscallError("read", rerr)}
+		return 0, &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", rerr)}
 	}
 	if n == 0 {
 		return 0, io.EOF
@@ -139,13 +139,4 @@ func (lr *lazyReader) readOnce(fd uintptr) bool {
 		}
 		return true
 	}
-}
-
-// release returns the buffer, when the connection is done.
-func (lr *lazyReader) release() {
-	if lr.buf != nil {
-		lazyPool.Put(lr.buf)
-		lr.buf = nil
-	}
-	lr.ahead = nil
 }

@@ -33,7 +33,6 @@ type session struct {
 	ws    *gws.Conn
 	gc    *gwsConn // ws's view of nc: agrees with gws on who sends the close
 	nc    net.Conn
-	lr    *lazyReader // the reader under gws's, when nc is a TCP connection
 
 	// Read side, owned by the read goroutine.
 	dec     *stomp.Decoder
@@ -76,8 +75,8 @@ func newSession(s *Server) *session {
 
 // attach binds the upgraded connection, the raw one the session writes to, and the one gws
 // writes to; the session is not shared yet.
-func (ss *session) attach(ws *gws.Conn, nc net.Conn, gc *gwsConn, lr *lazyReader) {
-	ss.ws, ss.nc, ss.gc, ss.lr = ws, nc, gc, lr
+func (ss *session) attach(ws *gws.Conn, nc net.Conn, gc *gwsConn) {
+	ss.ws, ss.nc, ss.gc = ws, nc, gc
 	now := time.Now().UnixNano()
 	ss.born = now
 	ss.lastRead.Store(now)
@@ -224,9 +223,6 @@ func (ss *session) teardown() {
 	}
 	ss.srv.conns.remove(ss)
 	ss.dec = nil
-	if ss.lr != nil {
-		ss.lr.release() // the read loop is over: gws reads no more
-	}
 	if ss.online {
 		ss.srv.presence.disconnected(ss.user, ss.id)
 	}

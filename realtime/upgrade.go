@@ -114,7 +114,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ss := ws.Session().(*session)
-	ss.attach(ws, nc, gc, lr)
+	ss.attach(ws, nc, gc)
 	if !s.track() {
 		_ = nc.Close()
 		return
