@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -33,14 +34,15 @@ func (w *PushWorker) foldJobs(ctx context.Context) (claimed int, due time.Time) 
 		return 0, time.Time{}
 	}
 	online := map[string]bool{} // presence known so far, by user id
-	offline := w.offlineMembers(ctx, jobs, online)
+	heard := w.heard.take(jobs)
+	offline := w.offlineMembers(ctx, jobs, heard, online)
 	folds := make([]plop.PushFold, 0, len(jobs))
 	kept := make([]plop.PushJob, 0, len(jobs))   // the jobs of folds
 	candidates := make([][]string, 0, len(jobs)) // the candidates of folds; nil for quiet folds
 	var ids []string                             // candidates whose presence is still unknown
 	seen := map[string]bool{}
 	for _, j := range jobs {
-		if f, ok, err := w.quietFold(ctx, j, offline); err != nil {
+		if f, ok, err := w.quietFold(ctx, j, heard, offline, online); err != nil {
 			w.retryJob(ctx, claim, j, err)
 			continue
 		} else if ok {
@@ -106,19 +108,23 @@ func (w *PushWorker) foldJobs(ctx context.Context) (claimed int, due time.Time) 
 	return len(jobs), due
 }
 
-// offlineMembers returns, for each room of jobs whose members the outbox could list and
-// presence could be asked about, the members who are offline (an empty, non-nil slice when
-// none is), and records the presence it learnt in online. Rooms it could not check are
-// absent: their jobs take the full path.
-func (w *PushWorker) offlineMembers(ctx context.Context, jobs []plop.PushJob, online map[string]bool) map[string][]string {
-	roster, ok := w.out.(pushRoster)
-	if !ok {
-		return nil
-	}
-	members := map[string][]string{}
+// offlineMembers asks presence about the members of the rooms of jobs: those a message
+// event told of (heard), and for the other jobs those the outbox lists (pushRoster). It
+// records what it learnt in online, and returns for each room it listed the members who are
+// offline (an empty, non-nil slice when none is). Rooms it could not check are absent: their
+// jobs take the full path, unless heard says enough.
+func (w *PushWorker) offlineMembers(ctx context.Context, jobs []plop.PushJob, heard map[int64]sentTo, online map[string]bool) map[string][]string {
 	var ids []string
+	for _, s := range heard {
+		ids = append(ids, s.members...)
+	}
+	roster, _ := w.out.(pushRoster)
+	members := map[string][]string{}
 	for _, j := range jobs {
-		if _, done := members[j.RoomID]; done {
+		if _, done := members[j.RoomID]; done || roster == nil {
+			continue
+		}
+		if _, ok := heard[j.ID]; ok {
 			continue
 		}
 		m, err := roster.MemberIDs(ctx, j.RoomID)
@@ -132,7 +138,7 @@ func (w *PushWorker) offlineMembers(ctx context.Context, jobs []plop.PushJob, on
 	if len(ids) == 0 {
 		return nil
 	}
-	if err := w.lookUp(ctx, ids, online); err != nil {
+	if err := w.lookUp(ctx, dedupe(ids), online); err != nil {
 		w.log.DebugContext(ctx, "push: presence of room members", "err", err)
 		return nil
 	}
@@ -150,14 +156,24 @@ func (w *PushWorker) offlineMembers(ctx context.Context, jobs []plop.PushJob, on
 }
 
 // quietFold returns the fold of job j when nobody is to be notified of its message because
-// every member of its room but perhaps the sender is online (offline, from offlineMembers,
-// says who is not); ok is false when that is not known to be so.
-func (w *PushWorker) quietFold(ctx context.Context, j plop.PushJob, offline map[string][]string) (f plop.PushFold, ok bool, err error) {
+// every member of its room but perhaps the sender is online: the members the message's event
+// was sent to (heard), or else those of the room (offline, from offlineMembers, says who is
+// not). ok is false when that is not known to be so.
+func (w *PushWorker) quietFold(ctx context.Context, j plop.PushJob, heard map[int64]sentTo, offline map[string][]string, online map[string]bool) (f plop.PushFold, ok bool, err error) {
+	f = plop.PushFold{JobID: j.ID, RoomID: j.RoomID, Seq: j.Seq}
+	if s, ok := heard[j.ID]; ok {
+		for _, id := range s.members {
+			if id != s.sender && !online[id] {
+				return f, false, nil
+			}
+		}
+		f.SenderID = s.sender
+		return f, true, nil
+	}
 	off, checked := offline[j.RoomID]
 	if !checked || len(off) > 1 {
 		return f, false, nil
 	}
-	f = plop.PushFold{JobID: j.ID, RoomID: j.RoomID, Seq: j.Seq}
 	m, err := w.out.(pushRoster).Message(ctx, j.RoomID, j.Seq)
 	switch {
 	case plop.ErrorCode(err) == plop.ENotFound:
@@ -305,4 +321,106 @@ func (w *PushWorker) retryPush(ctx context.Context, claim string, p plop.Pending
 	if err := w.out.RetryPush(bctx, claim, p, w.now().Add(w.backoff(p.Attempts))); err != nil {
 		log.WarnContext(ctx, "push: give notification back", "err", err)
 	}
+}
+
+// dedupe returns ids without repetitions, in their first order.
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// recentSends remembers, of the message.created events the worker heard, each message's
+// sender and the members it was sent to, until its job is folded: with them a job needs no
+// read of the store to find that nobody is to be notified. Bounded: the oldest are forgotten
+// first, and a job whose message is forgotten (or was never heard, as after a restart) takes
+// the path through the store.
+type recentSends struct {
+	mu   sync.Mutex
+	m    map[sendKey]sentTo
+	fifo []sendKey // insertion order, from head
+	head int
+	held int // member ids held in m
+}
+
+type sendKey struct {
+	roomID string
+	seq    int64
+}
+
+// sentTo is who sent a message and who it was sent to.
+type sentTo struct {
+	sender  string
+	members []string
+}
+
+const (
+	maxHeardMessages = 4096
+	maxHeardMembers  = 1 << 17
+)
+
+// add records a message.created event; it never blocks for long (broker callback).
+func (r *recentSends) add(e plop.Event) {
+	if e.RoomID == "" || e.Seq == 0 || len(e.UserIDs) == 0 || len(e.UserIDs) > maxHeardMembers {
+		return
+	}
+	var body struct {
+		Message struct {
+			SenderID string `json:"sender_id"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(e.Body, &body) != nil || body.Message.SenderID == "" {
+		return
+	}
+	k := sendKey{e.RoomID, e.Seq}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[sendKey]sentTo{}
+	}
+	if old, ok := r.m[k]; ok {
+		r.held -= len(old.members)
+	} else {
+		r.fifo = append(r.fifo, k)
+	}
+	r.m[k] = sentTo{sender: body.Message.SenderID, members: e.UserIDs}
+	r.held += len(e.UserIDs)
+	for len(r.m) > maxHeardMessages || r.held > maxHeardMembers || len(r.fifo)-r.head > 2*maxHeardMessages {
+		old := r.fifo[r.head]
+		r.fifo[r.head] = sendKey{}
+		r.head++
+		if s, ok := r.m[old]; ok {
+			r.held -= len(s.members)
+			delete(r.m, old)
+		}
+	}
+	if r.head > len(r.fifo)/2 {
+		r.fifo = append(r.fifo[:0], r.fifo[r.head:]...)
+		r.head = 0
+	}
+}
+
+// take returns, by job id, what was heard of the messages of jobs, and forgets it.
+func (r *recentSends) take(jobs []plop.PushJob) map[int64]sentTo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out map[int64]sentTo
+	for _, j := range jobs {
+		k := sendKey{j.RoomID, j.Seq}
+		if s, ok := r.m[k]; ok {
+			if out == nil {
+				out = map[int64]sentTo{}
+			}
+			out[j.ID] = s
+			r.held -= len(s.members)
+			delete(r.m, k)
+		}
+	}
+	return out
 }

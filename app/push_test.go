@@ -73,11 +73,17 @@ type pushApp struct {
 type outboxSpy struct {
 	*sqlstore.DB
 	withMembers atomic.Int64
+	memberIDs   atomic.Int64
 }
 
 func (o *outboxSpy) PushMessage(ctx context.Context, roomID string, seq int64) (plop.PushMessage, error) {
 	o.withMembers.Add(1)
 	return o.DB.PushMessage(ctx, roomID, seq)
+}
+
+func (o *outboxSpy) MemberIDs(ctx context.Context, roomID string) ([]string, error) {
+	o.memberIDs.Add(1)
+	return o.DB.MemberIDs(ctx, roomID)
 }
 
 func newPushApp(tb testing.TB) *pushApp {
@@ -219,9 +225,24 @@ func TestPushSparesOnlineMutedAndBlocking(t *testing.T) {
 	pa.idle(t)
 }
 
+// The worker learns who a message went to from its event when it hears it (on every node
+// with a broker), else from the store; either way, nobody online is notified.
 func TestPushWhenEveryoneIsOnline(t *testing.T) {
+	for _, hears := range []bool{false, true} {
+		t.Run(fmt.Sprintf("hears events %v", hears), func(t *testing.T) { testPushWhenEveryoneIsOnline(t, hears) })
+	}
+}
+
+func testPushWhenEveryoneIsOnline(t *testing.T, hears bool) {
 	pa := newPushApp(t)
 	ctx := context.Background()
+	if hears {
+		sctx, cancel := context.WithCancel(ctx)
+		t.Cleanup(cancel)
+		if err := pa.broker.Subscribe(sctx, pa.worker.heard.add); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ana := pa.user(t, "Ana")
 	ben := pa.friendOf(t, "Ben", ana)
 	cy := pa.friendOf(t, "Cy", ana)
@@ -237,11 +258,14 @@ func TestPushWhenEveryoneIsOnline(t *testing.T) {
 	}
 	// Ana answers while everyone is online: nobody is notified, and the members need not be
 	// read to know it.
-	read := pa.outbox.withMembers.Load()
+	read, listed := pa.outbox.withMembers.Load(), pa.outbox.memberIDs.Load()
 	pa.send(t, ana, g.ID, "second")
 	pa.run(0)
 	if n := pa.outbox.withMembers.Load() - read; n != 0 {
 		t.Errorf("the members of a room where everyone is online were read %d times", n)
+	}
+	if n := pa.outbox.memberIDs.Load() - listed; hears && n != 0 {
+		t.Errorf("the members were listed %d times though the message's event named them", n)
 	}
 	pa.run(2 * time.Second)
 	if n := pa.pusher.total(); n != 0 {

@@ -107,7 +107,8 @@ type PushWorker struct {
 	now      func() time.Time
 	cfg      PushConfig
 
-	wake chan struct{}
+	wake  chan struct{}
+	heard recentSends // messages this worker heard of from the broker
 
 	mu       sync.Mutex
 	started  bool
@@ -154,6 +155,7 @@ func (w *PushWorker) Start(ctx context.Context) error {
 	if w.broker != nil {
 		err := w.broker.Subscribe(work, func(e plop.Event) {
 			if e.Type == plop.EventMessageCreated {
+				w.heard.add(e)
 				w.Wake()
 			}
 		})
