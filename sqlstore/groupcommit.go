@@ -18,15 +18,20 @@ import (
 //
 // A transaction and its commit per message cost most of a send: on SQLite the commit is a
 // good part of the CPU of a busy node, on MySQL/MariaDB every message waits for its own log
-// flush while it holds its room's row lock. So CreateMessage does not run a transaction of
-// its own: it queues the message and waits, and a committer goroutine of the DB takes
-// whatever is queued (no waiting for more: at most maxBatch) and stores it in one
-// transaction. Each message runs inside its own savepoint: one that fails (its room is gone,
-// its client_msg_id is taken, an attachment does not qualify) is rolled back alone and gets
-// its own error while the others commit. A caller hears back only after the commit: nothing
-// acknowledged can be lost. When the commit fails, every message of the batch gets the error;
-// when the database rolled the whole transaction back as a deadlock victim, the batch runs
-// again from the start (the database undid everything, so nothing is doubled).
+// flush (and its statements' round trips) while it holds its room's row lock. So
+// CreateMessage does not run a transaction of its own: it queues the message and waits, and
+// a committer goroutine of the DB takes whatever is queued (no waiting for more: at most
+// groupCommitMaxBatch) and stores it in one transaction. A caller hears back only after the
+// commit: nothing acknowledged can be lost.
+//
+// A batch first runs as a handful of statements for all its messages (insertBatchFast).
+// When one of them fails for a reason of its own (its client_msg_id is taken, an attachment
+// does not qualify), that transaction rolls back and the batch runs again with each message
+// inside its own savepoint (insertBatch): the failing message is rolled back alone and gets
+// its own error while the others commit. When the commit fails, every message of the batch
+// gets the error; when the database rolled the whole transaction back as a deadlock victim,
+// the batch runs again from the start (the database undid everything, so nothing is
+// doubled).
 //
 // SQLite has one committer (it has one writer connection). MySQL has a few, so that several
 // batches are in flight on the pool while others wait for their log flush; each batch takes
@@ -202,7 +207,23 @@ func (db *DB) commitBatch(batch []*sendReq) {
 	ctx := context.Background()
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = db.tryTx(ctx, func(tx *sql.Tx) error { return db.insertBatch(ctx, tx, batch) })
+		// A message alone runs its prepared statements (cheaper than building the batch
+		// statements on SQLite, as many round trips on MySQL).
+		oneByOne := len(batch) == 1
+		if !oneByOne {
+			var failed bool // the statements failed, not the commit
+			err = db.tryTx(ctx, func(tx *sql.Tx) error {
+				err := db.insertBatchFast(ctx, tx, batch)
+				failed = err != nil
+				return err
+			})
+			// A message failed (its client_msg_id is taken, an attachment does not
+			// qualify, ...): store them one by one, each in its own savepoint.
+			oneByOne = failed && !db.d.isRetryable(err)
+		}
+		if oneByOne {
+			err = db.tryTx(ctx, func(tx *sql.Tx) error { return db.insertBatch(ctx, tx, batch) })
+		}
 		if err == nil || attempt == maxTxAttempts || !db.d.isRetryable(err) {
 			break
 		}
@@ -214,6 +235,162 @@ func (db *DB) commitBatch(batch []*sendReq) {
 			r.seq, r.dup, r.err = 0, false, err
 		}
 	}
+}
+
+// insertBatchFast stores batch (sorted by room) inside tx with a few statements for the
+// whole batch: one UPDATE takes the seqs of every room (locking the rooms in id order on
+// MySQL) and one SELECT reads them back, then one INSERT each stores the messages and their
+// push jobs and one UPDATE moves the senders' read pointers. Messages to a room that does
+// not exist get not_found. Any other failure returns an error, after which the caller rolls
+// back and runs insertBatch, which sets each message's own outcome.
+func (db *DB) insertBatchFast(ctx context.Context, tx *sql.Tx, batch []*sendReq) error {
+	type roomRun struct {
+		id      string
+		n       int64 // messages
+		updated int64 // created_at of the last one
+	}
+	var runs []roomRun
+	for _, r := range batch {
+		r.seq, r.dup, r.err = 0, false, nil
+		if len(runs) == 0 || runs[len(runs)-1].id != r.m.RoomID {
+			runs = append(runs, roomRun{id: r.m.RoomID})
+		}
+		run := &runs[len(runs)-1]
+		run.n++
+		run.updated = ms(r.created)
+	}
+	var b strings.Builder
+	args := make([]any, 0, 5*len(runs))
+	b.WriteString(`UPDATE rooms SET last_seq = last_seq + CASE id`)
+	for _, run := range runs {
+		b.WriteString(` WHEN ? THEN ?`)
+		args = append(args, run.id, run.n)
+	}
+	b.WriteString(` END, updated_at = CASE id`)
+	for _, run := range runs {
+		b.WriteString(` WHEN ? THEN ?`)
+		args = append(args, run.id, run.updated)
+	}
+	b.WriteString(` END WHERE id IN (` + placeholders(len(runs)) + `)`)
+	ids := make([]any, len(runs))
+	for i, run := range runs {
+		ids[i] = run.id
+	}
+	args = append(args, ids...)
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("take seqs: %w", err)
+	}
+	last := make(map[string]int64, len(runs))
+	rows, err := tx.QueryContext(ctx, `SELECT id, last_seq FROM rooms WHERE id IN (`+placeholders(len(runs))+`)`, ids...)
+	if err != nil {
+		return fmt.Errorf("read seqs: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			rows.Close()
+			return fmt.Errorf("read seqs: %w", err)
+		}
+		last[id] = seq
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read seqs: %w", err)
+	}
+
+	// Seqs in arrival order within each room.
+	stored := make([]*sendReq, 0, len(batch))
+	i := 0
+	for _, run := range runs {
+		top, ok := last[run.id]
+		for k := range run.n {
+			r := batch[i]
+			i++
+			if !ok {
+				r.err = notFound("room")
+				continue
+			}
+			r.seq = top - run.n + 1 + k
+			stored = append(stored, r)
+		}
+	}
+	if len(stored) == 0 {
+		return nil
+	}
+
+	b.Reset()
+	args = args[:0]
+	b.WriteString(`INSERT INTO messages (id, room_id, seq, sender_id, body, client_msg_id, reply_to_seq, created_at) VALUES `)
+	for j, r := range stored {
+		if j > 0 {
+			b.WriteString(`, `)
+		}
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?)`)
+		var clientID, replyTo any
+		if r.m.ClientMsgID != "" {
+			clientID = r.m.ClientMsgID
+		}
+		if r.m.ReplyTo != nil {
+			replyTo = *r.m.ReplyTo
+		}
+		args = append(args, r.m.ID, r.m.RoomID, r.seq, r.m.SenderID, r.m.Body, clientID, replyTo, ms(r.created))
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("insert messages: %w", err)
+	}
+
+	// The push jobs commit with the messages: a crash after the commit loses no push.
+	b.Reset()
+	args = args[:0]
+	b.WriteString(`INSERT INTO push_jobs (room_id, seq, created_at, available_at) VALUES `)
+	for j, r := range stored {
+		if j > 0 {
+			b.WriteString(`, `)
+		}
+		b.WriteString(`(?, ?, ?, ?)`)
+		args = append(args, r.m.RoomID, r.seq, ms(r.created), ms(r.created))
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("queue push jobs: %w", err)
+	}
+
+	// Each sender's read pointer moves to their last message in the room, if it is behind.
+	type memberKey struct{ room, user string }
+	reads := make(map[memberKey]int64, len(stored))
+	var order []memberKey
+	for _, r := range stored {
+		k := memberKey{r.m.RoomID, r.m.SenderID}
+		if _, ok := reads[k]; !ok {
+			order = append(order, k)
+		}
+		reads[k] = max(reads[k], r.seq)
+	}
+	b.Reset()
+	args = args[:0]
+	b.WriteString(`UPDATE room_members SET last_read_seq = CASE`)
+	for _, k := range order {
+		b.WriteString(` WHEN room_id = ? AND user_id = ? AND last_read_seq < ? THEN ?`)
+		args = append(args, k.room, k.user, reads[k], reads[k])
+	}
+	b.WriteString(` ELSE last_read_seq END WHERE `)
+	for j, k := range order {
+		if j > 0 {
+			b.WriteString(` OR `)
+		}
+		b.WriteString(`(room_id = ? AND user_id = ?)`)
+		args = append(args, k.room, k.user)
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("move read pointers: %w", err)
+	}
+
+	for _, r := range stored {
+		if err := linkAttachments(ctx, tx, r.m, r.seq); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertBatch stores each message of batch in its own savepoint of tx and sets its outcome.

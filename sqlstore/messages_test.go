@@ -497,6 +497,44 @@ func TestGroupCommit(t *testing.T) {
 			}
 		})
 
+		t.Run("a message to a missing room fails alone in its batch", func(t *testing.T) {
+			open := gateCommitters(t, db)
+			a := mustUser(t, db, "Ma")
+			r := mustRoom(t, db, t0, a)
+			sends := []plop.Message{
+				{RoomID: r.ID, SenderID: a.ID, Body: "one", CreatedAt: t0},
+				{RoomID: "missing", SenderID: a.ID, Body: "lost", ClientMsgID: "m", CreatedAt: t0},
+				{RoomID: r.ID, SenderID: a.ID, Body: "two", ClientMsgID: "m", CreatedAt: t0.Add(time.Second)},
+			}
+			var outs []<-chan sendResult
+			for i, m := range sends {
+				outs = append(outs, sendAsync(ctx, db, m))
+				waitQueued(t, db, i+1)
+			}
+			open()
+			res := make([]sendResult, len(sends))
+			for i, out := range outs {
+				res[i] = <-out
+			}
+			must(t, res[0].err)
+			wantCode(t, res[1].err, plop.ENotFound)
+			must(t, res[2].err)
+			if res[0].m.Seq != 1 || res[2].m.Seq != 2 || !res[2].created {
+				t.Fatalf("seqs %d and %d, want 1 and 2", res[0].m.Seq, res[2].m.Seq)
+			}
+			wantSeqs(t, db, r.ID, a.ID, 2)
+			room, err := db.Room(ctx, r.ID, a.ID)
+			must(t, err)
+			if !room.UpdatedAt.Equal(t0.Add(time.Second)) {
+				t.Fatalf("room activity at %v, want the last message's time %v", room.UpdatedAt, t0.Add(time.Second))
+			}
+			mb, err := db.Member(ctx, r.ID, a.ID)
+			must(t, err)
+			if mb.LastReadSeq != 2 {
+				t.Fatalf("sender's read pointer = %d, want 2", mb.LastReadSeq)
+			}
+		})
+
 		t.Run("a duplicate committed by another batch", func(t *testing.T) {
 			open := gateCommitters(t, db)
 			a := mustUser(t, db, "Xa")
