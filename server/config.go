@@ -39,6 +39,7 @@ type Config struct {
 	LogFormat       string        // PLOP_LOG_FORMAT: json, text, or auto (text on a terminal)
 	ShutdownTimeout time.Duration // PLOP_SHUTDOWN_TIMEOUT: grace for in-flight requests
 	HeartBeat       time.Duration // PLOP_HEARTBEAT: STOMP heart-beat interval the server offers
+	FriendsCache    int           // PLOP_FRIENDS_CACHE: friend entries the friends-list cache holds; 0 turns it off
 
 	// App tunes the services beyond what the variables above set (tests shorten timeouts).
 	App app.Config
@@ -61,6 +62,7 @@ func DefaultConfig() Config {
 		LogFormat:       "auto",
 		ShutdownTimeout: 15 * time.Second,
 		HeartBeat:       10 * time.Second,
+		FriendsCache:    app.DefaultConfig().FriendsCacheSize,
 		PushSettings:    defaultPushSettings(),
 	}
 }
@@ -159,6 +161,9 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("PLOP_SHUTDOWN_TIMEOUT must be positive")
 	}
+	if c.FriendsCache < 0 {
+		bad("PLOP_FRIENDS_CACHE %d: want 0 (off) or more", c.FriendsCache)
+	}
 	errs = append(errs, c.validatePush()...)
 	return errors.Join(errs...)
 }
@@ -193,6 +198,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PLOP_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json, text or auto (PLOP_LOG_FORMAT)")
 	fs.DurationVar(&c.HeartBeat, "heartbeat", c.HeartBeat, "STOMP heart-beat interval offered to clients (PLOP_HEARTBEAT)")
+	fs.IntVar(&c.FriendsCache, "friends-cache", c.FriendsCache, "friend entries the friends-list cache holds; 0 turns it off (PLOP_FRIENDS_CACHE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (PLOP_SHUTDOWN_TIMEOUT)")
 	c.pushFlags(fs)
 }
@@ -254,6 +260,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	str("PLOP_LOG_FORMAT", &c.LogFormat)
 	dur("PLOP_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	dur("PLOP_HEARTBEAT", &c.HeartBeat)
+	if v := getenv("PLOP_FRIENDS_CACHE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("PLOP_FRIENDS_CACHE: %w", err))
+		}
+		c.FriendsCache = n
+	}
 	errs = append(errs, c.pushFromEnv(getenv)...)
 	return c, errors.Join(errs...)
 }

@@ -101,6 +101,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 	appCfg.PublicURL = cfg.PublicURL
 	appCfg.WebPushKey = webPushKey
 	appCfg.SpoolDir = spool
+	appCfg.FriendsCacheSize = cfg.FriendsCache
+	if cfg.FriendsCache == 0 {
+		appCfg.FriendsCacheSize = -1 // off
+	}
 	s.app, err = app.New(app.Deps{
 		Store:             db,
 		Sessions:          sh.sessions,
