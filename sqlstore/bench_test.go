@@ -191,6 +191,7 @@ func benchmarkCreateMessageRooms(b *testing.B, db *DB) {
 	}
 	var next, ids atomic.Int64
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.SetParallelism(max(1, senders/runtime.GOMAXPROCS(0)))
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(next.Add(1)-1) % senders
