@@ -216,8 +216,10 @@ func (a *App) StartFriendsCache(ctx context.Context) error {
 	return nil
 }
 
-// friendsChanged drops the cached lists of ids on this node, then on every node.
+// friendsChanged drops the cached lists of ids on this node, then on every node. The change
+// is stored by then, so a caller that went away does not stop the news.
 func (a *App) friendsChanged(ctx context.Context, ids ...string) {
+	ctx = context.WithoutCancel(ctx)
 	if len(ids) > friendsInvalidateMax {
 		a.allFriendsChanged(ctx)
 		return
@@ -228,6 +230,7 @@ func (a *App) friendsChanged(ctx context.Context, ids ...string) {
 
 // allFriendsChanged drops every cached list on this node, then on every node.
 func (a *App) allFriendsChanged(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
 	a.friendsCache.dropAll()
 	a.publish(ctx, plop.Event{Type: friendsCacheEvent}, friendsCacheBody{Type: friendsCacheEvent, All: true})
 }
@@ -235,6 +238,7 @@ func (a *App) allFriendsChanged(ctx context.Context) {
 // profileChanged drops the cached lists that show me: those of all my friends. It runs
 // after the change is stored.
 func (a *App) profileChanged(ctx context.Context, me string) {
+	ctx = context.WithoutCancel(ctx)
 	friends, err := a.store.Friends(ctx, me)
 	if err != nil {
 		a.log.WarnContext(ctx, "load friends after a profile change; dropping every cached list", "user_id", me, "err", err)
