@@ -22,14 +22,17 @@ import (
 // row and then write depending on it read it with a locking read (SELECT ... FOR UPDATE, or an
 // UPDATE first), which sees the latest committed row whatever the isolation level.
 //
-// Per-room seq stays gap-free and unique across nodes because CreateMessage starts with
-// UPDATE rooms SET last_seq = LAST_INSERT_ID(last_seq + 1): the UPDATE reads the latest
+// Per-room seq stays gap-free and unique across nodes because a message's seq is taken with an
+// UPDATE of its room's last_seq in the transaction that inserts it: the UPDATE reads the latest
 // committed last_seq (an UPDATE always does, at any isolation level) and holds the room row's
-// exclusive lock until commit, so concurrent senders on any node take their turn; the new
-// value comes back in the statement's own result (no SELECT, no RETURNING), and the message
-// row is inserted in the same transaction. A transaction that fails rolls back its increment
-// with everything else, so no number is skipped; a racing retry with a taken client_msg_id
-// fails on the unique key and rolls back the same way.
+// exclusive lock until commit, so concurrent senders on any node take their turn. Messages are
+// stored in batches (groupcommit.go): one UPDATE advances the last_seq of every room of the
+// batch, locking the rooms in id order, one SELECT reads the new values back, and multi-row
+// INSERTs store the messages and their push jobs. A single message takes its seq with
+// UPDATE ... LAST_INSERT_ID(last_seq + 1), which returns it in the statement's own result. A
+// transaction that fails rolls back its increments with everything else, so no number is
+// skipped; a racing retry with a taken client_msg_id fails on the unique key and rolls back
+// the same way.
 //
 // Lock order, to keep deadlocks rare: a room's row before its member rows (CreateMessage,
 // AddMembers, RemoveMember, UpdateRoom). A deadlock victim is run again by inTx.
