@@ -39,13 +39,17 @@
 //
 // WebSockets are served by github.com/lxzan/gws rather than coder/websocket or gorilla: it
 // reads into pooled buffers and calls back on the connection's one read goroutine, and it
-// lets the server keep a small read buffer. An idle session costs one goroutine parked in a
-// read (4 KiB of stack), a 512-byte read buffer and about 3.5 KiB of heap (the gws and
-// net connections, the session, its subscription, its presence entry): 7.6 KiB per idle
-// session measured with 15,000 sessions (TestIdleSessionMemory). The same measurement of a
-// bare coder/websocket connection with its reading goroutine, before any STOMP state, gave
-// 14.9 KiB (10.8 KiB of heap: its read and write buffers, 4 KiB of stack); gorilla is
-// reported at about 22 KiB.
+// lets the server choose the reader. An idle session costs one goroutine parked in a read
+// (4 KiB of stack: frames are handled on a short-lived goroutine, so the deep stacks of a
+// token check or a database query never stay with the connection), no read buffer (gws reads
+// through a 16-byte reader over one that takes a pooled 4 KiB buffer only while bytes are
+// waiting; lazyread.go) and about 2.8 KiB of heap (the gws and net connections, the session,
+// its subscriptions, its presence entry): 6.8 KiB per idle session in process
+// (TestIdleSessionMemory), and 10–10.4 KiB of the node's resident memory per session with
+// 15,000 sessions (plop bench connect), which adds the heap the Go runtime keeps between
+// collections. The same in-process measurement of a bare coder/websocket connection with its
+// reading goroutine, before any STOMP state, gave 14.9 KiB (10.8 KiB of heap: its read and
+// write buffers, 4 KiB of stack); gorilla is reported at about 22 KiB.
 //
 // Writes do not go through gws: each session has a bounded outbound queue (Options.
 // OutboundQueue frames and Options.OutboundBytes bytes), and a writer goroutine exists only
