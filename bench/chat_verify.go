@@ -82,25 +82,56 @@ func (w *chatWorld) history(ctx context.Context, k int) (*roomHistory, error) {
 	r := w.rooms[k]
 	api := client.New(w.nodes.first().url, client.WithHTTPClient(w.rest)).WithToken(w.users[r.members[0]].u.Token)
 	h := &roomHistory{byClient: map[string]int64{}}
-	var after int64
-	for {
-		msgs, err := api.Messages(ctx, r.id, 0, after, plop.MaxPageSize)
-		if err != nil {
-			return h, fmt.Errorf("history of room %s: %w", r.id, err)
-		}
-		for _, m := range msgs {
-			h.seqs = append(h.seqs, m.Seq)
-			if _, dup := h.byClient[m.ClientMsgID]; dup {
-				h.doubled++
-			} else {
-				h.byClient[m.ClientMsgID] = m.Seq
-			}
-		}
-		if len(msgs) < plop.MaxPageSize {
-			return h, nil
-		}
-		after = msgs[len(msgs)-1].Seq
+	msgs, err := messagesAfter(ctx, api, r.id, 0)
+	if err != nil {
+		return h, fmt.Errorf("history of room %s: %w", r.id, err)
 	}
+	for _, m := range msgs {
+		h.seqs = append(h.seqs, m.Seq)
+		if _, dup := h.byClient[m.ClientMsgID]; dup {
+			h.doubled++
+		} else {
+			h.byClient[m.ClientMsgID] = m.Seq
+		}
+	}
+	return h, nil
+}
+
+// messagesAfter returns every message of the room with a seq above after, ascending. The API
+// pages forward from a seq (after > 0) but answers a request without one with the latest
+// page, so the whole history (after == 0) is read backwards from the latest page.
+func messagesAfter(ctx context.Context, api *client.Client, roomID string, after int64) ([]plop.Message, error) {
+	var out []plop.Message
+	if after > 0 {
+		for {
+			msgs, err := api.Messages(ctx, roomID, 0, after, plop.MaxPageSize)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, msgs...)
+			if len(msgs) < plop.MaxPageSize {
+				return out, nil
+			}
+			after = msgs[len(msgs)-1].Seq
+		}
+	}
+	var pages [][]plop.Message
+	var before int64
+	for {
+		msgs, err := api.Messages(ctx, roomID, before, 0, plop.MaxPageSize)
+		if err != nil {
+			return out, err
+		}
+		pages = append(pages, msgs)
+		if len(msgs) < plop.MaxPageSize || msgs[0].Seq <= 1 {
+			break
+		}
+		before = msgs[0].Seq
+	}
+	for i := len(pages) - 1; i >= 0; i-- {
+		out = append(out, pages[i]...)
+	}
+	return out, nil
 }
 
 // quiesce waits until no delivery has arrived for quiet, at most within.

@@ -247,23 +247,17 @@ func (w *chatWorld) fill(ctx context.Context, cu *chatUser) error {
 		cu.mu.Lock()
 		after := cu.recv[k].all.prefix()
 		cu.mu.Unlock()
-		for {
-			msgs, err := api.Messages(ctx, w.rooms[k].id, 0, after, plop.MaxPageSize)
-			if err != nil {
-				return fmt.Errorf("history of room %d for user %d: %w", k, cu.idx, err)
-			}
-			cu.mu.Lock()
-			for _, m := range msgs {
-				if !cu.recv[k].all.add(m.Seq) {
-					w.filled.Add(1)
-				}
-			}
-			cu.mu.Unlock()
-			if len(msgs) < plop.MaxPageSize {
-				break
-			}
-			after = msgs[len(msgs)-1].Seq
+		msgs, err := messagesAfter(ctx, api, w.rooms[k].id, after)
+		if err != nil {
+			return fmt.Errorf("history of room %d for user %d: %w", k, cu.idx, err)
 		}
+		cu.mu.Lock()
+		for _, m := range msgs {
+			if !cu.recv[k].all.add(m.Seq) {
+				w.filled.Add(1)
+			}
+		}
+		cu.mu.Unlock()
 	}
 	return nil
 }
