@@ -24,7 +24,9 @@ import (
 // groupCommitMaxBatch) and stores it in one transaction. A caller hears back only after the
 // commit: nothing acknowledged can be lost.
 //
-// A batch first runs as a handful of statements for all its messages (insertBatchFast).
+// A batch first runs without savepoints: on MySQL as a handful of statements for all its
+// messages (insertBatchFast, which saves round trips), on SQLite as the prepared statements
+// of each message in turn (insertEach: no round trips to save, no statements to compile).
 // When one of them fails for a reason of its own (its client_msg_id is taken, an attachment
 // does not qualify), that transaction rolls back and the batch runs again with each message
 // inside its own savepoint (insertBatch): the failing message is rolled back alone and gets
@@ -213,7 +215,12 @@ func (db *DB) commitBatch(batch []*sendReq) {
 		if !oneByOne {
 			var failed bool // the statements failed, not the commit
 			err = db.tryTx(ctx, func(tx *sql.Tx) error {
-				err := db.insertBatchFast(ctx, tx, batch)
+				var err error
+				if db.d == sqliteDialect {
+					err = db.insertEach(ctx, tx, batch)
+				} else {
+					err = db.insertBatchFast(ctx, tx, batch)
+				}
 				failed = err != nil
 				return err
 			})
@@ -389,6 +396,22 @@ func (db *DB) insertBatchFast(ctx context.Context, tx *sql.Tx, batch []*sendReq)
 		if err := linkAttachments(ctx, tx, r.m, r.seq); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// insertEach stores the messages of batch one after the other in tx with the statements
+// prepared at Open, and returns the first error: SQLite has no round trips to save, and
+// compiling the whole-batch statements of insertBatchFast costs it more than running the
+// prepared ones once per message.
+func (db *DB) insertEach(ctx context.Context, tx *sql.Tx, batch []*sendReq) error {
+	for _, r := range batch {
+		r.seq, r.dup, r.err = 0, false, nil
+		seq, err := db.insertMessage(ctx, tx, r.m, r.created)
+		if err != nil {
+			return err
+		}
+		r.seq = seq
 	}
 	return nil
 }
