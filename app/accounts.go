@@ -278,18 +278,8 @@ func (a *App) Logout(ctx context.Context, refreshToken string) error {
 // Authenticate checks an access token, and that its login has not ended (logout, or a
 // reused refresh token). Returns unauthenticated.
 func (a *App) Authenticate(ctx context.Context, accessToken string) (Identity, error) {
-	c, err := a.tokens.Verify(accessToken, a.now())
-	if err != nil {
-		return Identity{}, err
-	}
-	revoked, err := a.sessionRevoked(ctx, c.SessionID)
-	if err != nil {
-		return Identity{}, fmt.Errorf("check session: %w", err)
-	}
-	if revoked {
-		return Identity{}, errLoginEnded
-	}
-	return Identity{UserID: c.UserID, SessionID: c.SessionID}, nil
+	id, _, err := a.AuthenticateLogin(ctx, accessToken)
+	return id, err
 }
 
 // allow counts one event against a rate limit and turns a refusal into rate_limited.
