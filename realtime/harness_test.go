@@ -49,6 +49,13 @@ type node struct {
 // shortened to 100ms for tests); it stops when the test ends.
 func startNode(tb testing.TB, opt realtime.Options) *node {
 	tb.Helper()
+	return startNodeWrapped(tb, opt, nil)
+}
+
+// startNodeWrapped is startNode whose real-time server sees the services through wrap, when
+// not nil.
+func startNodeWrapped(tb testing.TB, opt realtime.Options, wrap func(*recordingApp) realtime.App) *node {
+	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
 	logger := slog.New(slog.DiscardHandler)
@@ -100,7 +107,11 @@ func startNode(tb testing.TB, opt realtime.Options) *node {
 	reg := prometheus.NewRegistry()
 	opt.Registry = reg
 	rec := &recordingApp{App: a}
-	rt, err := realtime.New(rec, broker, opt)
+	var rtApp realtime.App = rec
+	if wrap != nil {
+		rtApp = wrap(rec)
+	}
+	rt, err := realtime.New(rtApp, broker, opt)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -73,6 +73,12 @@ type Options struct {
 	// HubQueue is the number of events each hub worker holds before it drops new ones
 	// (clients fill gaps from history). Default 8192.
 	HubQueue int
+	// LoginCheck is how often the server asks whether the logins of its connections have
+	// ended (logout or a reused refresh token, possibly on another node) and closes their
+	// connections; a login ended on this node closes them at once. Used only when the App
+	// implements Logins. With it at most 5s, a login ended on another node is found within
+	// app.LoginEndedWithin (10s), as REST refuses its tokens. Default 2s.
+	LoginCheck time.Duration
 	// SocketWriteBuffer, when positive, sets the kernel send buffer (SO_SNDBUF) of each
 	// connection, which bounds the kernel memory a slow reader can pin. Default: the
 	// system's.
@@ -107,6 +113,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxSubscriptions <= 0 {
 		o.MaxSubscriptions = 1024
 	}
+	if o.LoginCheck <= 0 {
+		o.LoginCheck = 2 * time.Second
+	}
 	if o.HubQueue <= 0 {
 		o.HubQueue = 8192
 	}
@@ -130,6 +139,7 @@ type Server struct {
 	hub       hub
 	conns     connRegistry
 	presence  presenceGrace
+	logins    loginWatch
 
 	// ctx is the context of the services called on behalf of connections; it ends once Close
 	// has drained the sessions.
@@ -139,9 +149,9 @@ type Server struct {
 	mu       sync.Mutex
 	started  atomic.Bool
 	closed   atomic.Bool
-	stopRun  context.CancelFunc // stops the hub workers, the sweeper and the broker subscription
+	stopRun  context.CancelFunc // stops the hub workers, the sweeper, the login watcher and the broker subscription
 	sessions sync.WaitGroup     // read loops and writers
-	workers  sync.WaitGroup     // hub workers and the sweeper
+	workers  sync.WaitGroup     // hub workers, the sweeper and the login watcher
 }
 
 // New returns a Server over the services a and the broker b. Call Start before serving.
@@ -167,11 +177,12 @@ func New(a App, b plop.Broker, o Options) (*Server, error) {
 	s.hub.init(s)
 	s.conns.init()
 	s.presence.init(s)
+	s.logins.init(s)
 	return s, nil
 }
 
-// Start subscribes the hub to the broker and starts the hub workers and the heart-beat
-// sweeper. They run until ctx is done or Close is called.
+// Start subscribes the hub to the broker and starts the hub workers, the heart-beat
+// sweeper and the login watcher. They run until ctx is done or Close is called.
 func (s *Server) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -192,6 +203,11 @@ func (s *Server) Start(ctx context.Context) error {
 	go func() {
 		defer s.workers.Done()
 		s.sweep(run)
+	}()
+	s.workers.Add(1)
+	go func() {
+		defer s.workers.Done()
+		s.logins.run(run)
 	}()
 	s.stopRun = stop
 	s.started.Store(true)
