@@ -248,7 +248,7 @@ func (a *App) Refresh(ctx context.Context, refreshToken string) (Tokens, error) 
 	if err != nil {
 		if errors.Is(err, plop.ErrRefreshTokenReused) && s.ID != "" {
 			a.log.WarnContext(ctx, "refresh token reused; session revoked", "session_id", s.ID, "user_id", s.UserID)
-			a.rememberSession(s.ID, true, a.now())
+			a.loginEnded(ctx, s.ID)
 		}
 		return Tokens{}, err
 	}
@@ -271,15 +271,25 @@ func (a *App) Logout(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return err
 	}
-	a.rememberSession(s.ID, true, a.now())
+	a.loginEnded(ctx, s.ID)
 	return nil
 }
 
 // Authenticate checks an access token, and that its login has not ended (logout, or a
 // reused refresh token). Returns unauthenticated.
 func (a *App) Authenticate(ctx context.Context, accessToken string) (Identity, error) {
-	id, _, err := a.AuthenticateLogin(ctx, accessToken)
-	return id, err
+	c, err := a.tokens.Verify(accessToken, a.now())
+	if err != nil {
+		return Identity{}, err
+	}
+	revoked, err := a.sessionRevoked(ctx, c.SessionID)
+	if err != nil {
+		return Identity{}, fmt.Errorf("check session: %w", err)
+	}
+	if revoked {
+		return Identity{}, errLoginEnded
+	}
+	return Identity{UserID: c.UserID, SessionID: c.SessionID}, nil
 }
 
 // allow counts one event against a rate limit and turns a refusal into rate_limited.

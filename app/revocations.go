@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -19,8 +20,51 @@ const (
 )
 
 // LoginEndedWithin is how long after a login ends on another node its access tokens may
-// still be accepted here.
+// still be accepted here when the node missed the login.ended event (a broker outage);
+// otherwise every node learns it at once.
 const LoginEndedWithin = revocationRecheck
+
+// loginEndedEvent is the broker event that tells every node a login has ended. It has
+// neither room nor users, so the real-time hubs deliver it to nobody.
+const loginEndedEvent = "login.ended"
+
+// loginEndedBody is the body of a loginEndedEvent.
+type loginEndedBody struct {
+	Type      string `json:"type"`
+	SessionID string `json:"session_id"`
+}
+
+// loginEnded records that this node ended the login id (logout, reused refresh token) and
+// tells every node, whose watchers then close its connections. The revocation is stored by
+// then, so a caller that went away does not stop the news.
+func (a *App) loginEnded(ctx context.Context, id string) {
+	a.rememberSession(id, true, a.now())
+	a.publish(context.WithoutCancel(ctx), plop.Event{Type: loginEndedEvent}, loginEndedBody{Type: loginEndedEvent, SessionID: id})
+}
+
+// StartLoginEvents subscribes to the login.ended events of every node until ctx is done, so
+// that tokens and connections of a login ended elsewhere are refused and closed here at once.
+// It returns once the subscription is in place.
+func (a *App) StartLoginEvents(ctx context.Context) error {
+	if err := a.broker.Subscribe(ctx, a.deliverLoginEnded); err != nil {
+		return fmt.Errorf("login events: subscribe: %w", err)
+	}
+	return nil
+}
+
+// deliverLoginEnded applies a login.ended event published by any node. It never blocks on
+// the network.
+func (a *App) deliverLoginEnded(e plop.Event) {
+	if e.Type != loginEndedEvent {
+		return
+	}
+	var b loginEndedBody
+	if err := json.Unmarshal(e.Body, &b); err != nil || b.SessionID == "" {
+		a.log.Warn("decode login.ended event", "err", err)
+		return
+	}
+	a.rememberSession(b.SessionID, true, a.now())
+}
 
 type revocations struct {
 	mu      sync.Mutex
@@ -106,22 +150,6 @@ func (a *App) OnLoginEnded(f func(sessionID string)) (stop func()) {
 		delete(r.watchers, id)
 		r.mu.Unlock()
 	}
-}
-
-// AuthenticateLogin is Authenticate that also returns when the access token expires.
-func (a *App) AuthenticateLogin(ctx context.Context, accessToken string) (Identity, time.Time, error) {
-	c, err := a.tokens.Verify(accessToken, a.now())
-	if err != nil {
-		return Identity{}, time.Time{}, err
-	}
-	revoked, err := a.sessionRevoked(ctx, c.SessionID)
-	if err != nil {
-		return Identity{}, time.Time{}, fmt.Errorf("check session: %w", err)
-	}
-	if revoked {
-		return Identity{}, time.Time{}, errLoginEnded
-	}
-	return Identity{UserID: c.UserID, SessionID: c.SessionID}, c.ExpiresAt, nil
 }
 
 var errLoginEnded = plop.Errorf(plop.EUnauthenticated, "this login has ended; log in again")

@@ -2,11 +2,9 @@ package realtime
 
 import (
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/plop-chat/plop"
-	"github.com/plop-chat/plop/app"
 	"github.com/plop-chat/plop/stomp"
 )
 
@@ -96,16 +94,13 @@ func (ss *session) connect(f *stomp.Frame) {
 		ss.fail(plop.Errorf(plop.EUnauthenticated, "no access token: send the header Authorization: Bearer <token>, or passcode"), "")
 		return
 	}
-	id, exp, err := ss.authenticate(token)
+	id, err := ss.srv.app.Authenticate(ss.srv.ctx, token)
 	if err != nil {
 		ss.fail(err, "")
 		return
 	}
 	ss.user, ss.version = id.UserID, ver
 	ss.login = id.SessionID
-	if !exp.IsZero() {
-		ss.expires = exp.UnixNano()
-	}
 	ss.dec.SetVersion(ver)
 
 	var sx, sy = ss.srv.opt.HeartBeat, ss.srv.opt.HeartBeat
@@ -131,15 +126,6 @@ func (ss *session) connect(f *stomp.Frame) {
 	}})
 	// The sweeper may have given up on this connection meanwhile; then it stays closing.
 	ss.state.CompareAndSwap(stateAwaitConnect, stateOpen)
-}
-
-// authenticate checks token, and when the App can tell, returns when it expires.
-func (ss *session) authenticate(token string) (app.Identity, time.Time, error) {
-	if l := ss.srv.logins.logins; l != nil {
-		return l.AuthenticateLogin(ss.srv.ctx, token)
-	}
-	id, err := ss.srv.app.Authenticate(ss.srv.ctx, token)
-	return id, time.Time{}, err
 }
 
 // accessToken returns the token of a CONNECT frame: Authorization: Bearer <t>, else passcode.

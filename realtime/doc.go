@@ -66,6 +66,11 @@
 // sessions, closes those silent for twice the negotiated client interval, and those that did
 // not CONNECT within Options.ConnectTimeout.
 //
+// A login watcher goroutine (logins.go) ends the connections of a login that has ended
+// (logout, or a refresh token used twice) with ERROR unauthenticated: at once when the App
+// tells of it (from this node, or from another node's login.ended event), and otherwise on
+// a periodic pass that asks the App once per distinct login, at most every two minutes.
+//
 // # Hub
 //
 // The hub subscribes once to the broker. Events are handed to one worker per CPU through a

@@ -13,8 +13,6 @@ import (
 // login that has ended (logout, or a reused refresh token) rather than only refusing the
 // login's new requests. *app.App provides it.
 type Logins interface {
-	// AuthenticateLogin is Authenticate that also returns when the access token expires.
-	AuthenticateLogin(ctx context.Context, accessToken string) (app.Identity, time.Time, error)
 	// LoginEnded reports whether the login sessionID has ended; it answers from memory
 	// checked less than maxAge ago, else asks the store.
 	LoginEnded(ctx context.Context, sessionID string, maxAge time.Duration) (bool, error)
@@ -24,6 +22,11 @@ type Logins interface {
 }
 
 var _ Logins = (*app.App)(nil)
+
+// loginRecheck is how old the store's answer for a connection's login may be before a pass
+// asks again: it bounds how long a connection outlives a login ended on another node whose
+// login.ended event this node missed, and keeps idle connections from loading the store.
+const loginRecheck = 2 * time.Minute
 
 // maxEndedPending bounds the logins told ended and not yet acted on; past it they are left
 // to the next periodic pass, which finds them through LoginEnded.
@@ -94,9 +97,10 @@ func (w *loginWatch) pass(ctx context.Context, full bool) {
 	if len(pending) == 0 && !full {
 		return
 	}
-	// A login ended on another node is found within app.LoginEndedWithin, as REST does:
-	// the answers may be that much old less the time to the next pass.
-	maxAge := max(app.LoginEndedWithin-w.srv.opt.LoginCheck, w.srv.opt.LoginCheck)
+	// Every node hears of an ended login at once (the login.ended event, through
+	// OnLoginEnded); asking the store is the safety net for an event lost in a broker outage,
+	// so it is asked once per login every loginRecheck, not on every pass.
+	maxAge := max(loginRecheck, w.srv.opt.LoginCheck)
 	var checked map[string]bool // login -> ended, asked once per pass
 	if full {
 		checked = make(map[string]bool)

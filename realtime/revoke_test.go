@@ -137,23 +137,6 @@ func TestReusedRefreshTokenClosesThatLoginsConnections(t *testing.T) {
 	stillOpen(t, cOther, "the other login's connection")
 }
 
-func TestExpiredAccessTokenEndsTheConnection(t *testing.T) {
-	n := startNode(t, realtime.Options{})
-	bo := n.newUser(t, "Bo")
-	// A token of the node's one-hour lifetime issued almost an hour ago: it expires within
-	// two seconds.
-	tok, exp, err := n.Tokens.Issue(bo.ID, "session-"+bo.ID, time.Now().Add(-time.Hour+1500*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := n.dial(t, user{ID: bo.ID, Name: "Bo", Token: tok})
-	err = endedWithin(t, c, 4*time.Second)
-	wantSTOMPError(t, err, plop.EUnauthenticated)
-	if time.Now().Before(exp) {
-		t.Fatalf("the connection ended at %v, before its token expired at %v", time.Now(), exp)
-	}
-}
-
 // deaf hides the news of ended logins from the real-time server, as on a node other than the
 // one where the login ended: only the periodic check can find them.
 type deaf struct{ *recordingApp }

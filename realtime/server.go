@@ -73,11 +73,11 @@ type Options struct {
 	// HubQueue is the number of events each hub worker holds before it drops new ones
 	// (clients fill gaps from history). Default 8192.
 	HubQueue int
-	// LoginCheck is how often the server asks whether the logins of its connections have
-	// ended (logout or a reused refresh token, possibly on another node) and closes their
-	// connections; a login ended on this node closes them at once. Used only when the App
-	// implements Logins. With it at most 5s, a login ended on another node is found within
-	// app.LoginEndedWithin (10s), as REST refuses its tokens. Default 2s.
+	// LoginCheck is how often the server looks for connections whose login has ended
+	// (logout or a reused refresh token) and closes them. A login ended on any node closes
+	// them at once (the App tells of it, from its own node or a login.ended event); the
+	// periodic look asks the store once per login every two minutes, for an event lost in a
+	// broker outage. Used only when the App implements Logins. Default 2s.
 	LoginCheck time.Duration
 	// SocketWriteBuffer, when positive, sets the kernel send buffer (SO_SNDBUF) of each
 	// connection, which bounds the kernel memory a slow reader can pin. Default: the

@@ -39,11 +39,9 @@ type session struct {
 	user    string
 	version string
 	online  bool // Connected was called; Disconnected is due when the session ends
-	// login is the login (session id) of the access token, "" when the App does not say;
-	// expires is when that token expires, in unix nanoseconds (0: never). Both are set
-	// before state becomes stateOpen and read by the sweeper and the login watcher after.
-	login   string
-	expires int64
+	// login is the login (session id) of the access token, "" when the App does not say.
+	// It is set before state becomes stateOpen and read by the login watcher after.
+	login string
 
 	state     atomic.Uint32
 	lastRead  atomic.Int64 // unix nanoseconds of the last byte received

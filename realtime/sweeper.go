@@ -21,8 +21,7 @@ func (s *Server) sweepTick() time.Duration {
 
 // sweep is the one goroutine that keeps time for every connection, instead of a timer per
 // connection: each tick it sends heart-beats to sessions that have been quiet, closes those
-// whose peer has been silent too long, those whose access token has expired, and those that
-// never sent CONNECT.
+// whose peer has been silent too long, and those that never sent CONNECT.
 func (s *Server) sweep(ctx context.Context) {
 	tick := s.sweepTick()
 	t := time.NewTicker(tick)
@@ -58,10 +57,6 @@ func (ss *session) sweep(now int64, tick time.Duration) {
 			ss.failFromOutside(plop.EUnauthenticated, "no CONNECT frame in time")
 		}
 	case stateOpen:
-		if ss.expires != 0 && now >= ss.expires && ss.state.CompareAndSwap(stateOpen, stateClosing) {
-			ss.failFromOutside(plop.EUnauthenticated, "access token expired")
-			return
-		}
 		if ss.readLimit > 0 && time.Duration(now-ss.lastRead.Load()) > ss.readLimit {
 			ss.srv.met.heartbeatTimeouts.Inc()
 			ss.closeWith(closeGoingAway, "heart-beat timeout")

@@ -127,6 +127,10 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (s *Server, err e
 		stopCache()
 		return nil, err
 	}
+	if err := s.app.StartLoginEvents(cacheCtx); err != nil {
+		stopCache()
+		return nil, err
+	}
 	s.closers = append(s.closers, func() error { stopCache(); return nil })
 	s.startAttachmentSweeper()
 
