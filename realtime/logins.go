@@ -86,7 +86,8 @@ func (w *loginWatch) run(ctx context.Context) {
 }
 
 // pass closes the open connections whose login has ended. It acts on the logins told
-// ended, and when full also asks LoginEnded once for each other distinct login.
+// ended, and when full also asks LoginEnded for the login of every other connection (the
+// App answers from memory).
 func (w *loginWatch) pass(ctx context.Context, full bool) {
 	w.mu.Lock()
 	pending := w.pending
@@ -99,31 +100,20 @@ func (w *loginWatch) pass(ctx context.Context, full bool) {
 	}
 	// Every node hears of an ended login at once (the login.ended event, through
 	// OnLoginEnded); asking the store is the safety net for an event lost in a broker outage,
-	// so it is asked once per login every loginRecheck, not on every pass.
+	// so the App answers from memory unless its answer is older than loginRecheck. Nothing
+	// is allocated per connection: an idle node's memory stays put.
 	maxAge := max(loginRecheck, w.srv.opt.LoginCheck)
-	var checked map[string]bool // login -> ended, asked once per pass
-	if full {
-		checked = make(map[string]bool)
-	}
 	w.srv.conns.each(func(ss *session) {
 		if ss.state.Load() != stateOpen || ss.login == "" {
 			return
 		}
 		_, over := pending[ss.login]
 		if !over && full {
-			ended, ok := checked[ss.login]
-			if !ok {
-				var err error
-				ended, err = w.logins.LoginEnded(ctx, ss.login, maxAge)
-				if err != nil {
-					if ctx.Err() == nil {
-						w.srv.log.Warn("check login", "login", ss.login, "err", err)
-					}
-					ended = false
-				}
-				checked[ss.login] = ended
+			ended, err := w.logins.LoginEnded(ctx, ss.login, maxAge)
+			if err != nil && ctx.Err() == nil {
+				w.srv.log.Warn("check login", "login", ss.login, "err", err)
 			}
-			over = ended
+			over = err == nil && ended
 		}
 		if over && ss.state.CompareAndSwap(stateOpen, stateClosing) {
 			ss.failFromOutside(plop.EUnauthenticated, "this login has ended; log in again")

@@ -77,7 +77,7 @@ type Options struct {
 	// (logout or a reused refresh token) and closes them. A login ended on any node closes
 	// them at once (the App tells of it, from its own node or a login.ended event); the
 	// periodic look asks the store once per login every two minutes, for an event lost in a
-	// broker outage. Used only when the App implements Logins. Default 2s.
+	// broker outage. Used only when the App implements Logins. Default 30s.
 	LoginCheck time.Duration
 	// SocketWriteBuffer, when positive, sets the kernel send buffer (SO_SNDBUF) of each
 	// connection, which bounds the kernel memory a slow reader can pin. Default: the
@@ -114,7 +114,7 @@ func (o Options) withDefaults() Options {
 		o.MaxSubscriptions = 1024
 	}
 	if o.LoginCheck <= 0 {
-		o.LoginCheck = 2 * time.Second
+		o.LoginCheck = 30 * time.Second
 	}
 	if o.HubQueue <= 0 {
 		o.HubQueue = 8192
