@@ -87,6 +87,16 @@ func newTestApp(tb testing.TB, cfg Config) *testApp {
 	return &testApp{App: a, store: db, clock: clock, events: events}
 }
 
+// deps returns the dependencies of ta's App: a second App built from them is another node
+// on the same store and services.
+func (ta *testApp) deps() Deps {
+	return Deps{
+		Store: ta.store, Sessions: ta.sessions, VerificationCodes: ta.vcodes, Presence: ta.presence,
+		Broker: ta.broker, Limiter: ta.limiter, Blobs: ta.blobs, Mailer: ta.mailer,
+		Passwords: ta.passwords, Tokens: ta.tokens, Codes: ta.codes, Logger: ta.log, Now: ta.now,
+	}
+}
+
 // testLogWriter sends the app's log lines to the test's log.
 type testLogWriter struct{ tb testing.TB }
 

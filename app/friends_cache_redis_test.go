@@ -43,11 +43,8 @@ func TestFriendsCacheAcrossRedisNodes(t *testing.T) {
 	prefix := "plop-test-" + uuid.NewString() + ":"
 	ta := newTestApp(t, Config{})
 	node := func() *App {
-		d := Deps{
-			Store: ta.store, Sessions: ta.sessions, VerificationCodes: ta.vcodes, Presence: ta.presence,
-			Broker: redisBroker(t, prefix), Limiter: ta.limiter, Blobs: ta.blobs, Mailer: ta.mailer,
-			Passwords: ta.passwords, Tokens: ta.tokens, Codes: ta.codes, Logger: ta.log, Now: ta.now,
-		}
+		d := ta.deps()
+		d.Broker = redisBroker(t, prefix)
 		a, err := New(d, Config{})
 		if err != nil {
 			t.Fatal(err)

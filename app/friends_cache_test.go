@@ -322,12 +322,7 @@ func TestFriendsCacheOffUntilStarted(t *testing.T) {
 // through one drops the lists cached by the other.
 func TestFriendsCacheAcrossNodes(t *testing.T) {
 	a := cachedApp(t, Config{})
-	d := Deps{
-		Store: a.store, Sessions: a.sessions, VerificationCodes: a.vcodes, Presence: a.presence,
-		Broker: a.broker, Limiter: a.limiter, Blobs: a.blobs, Mailer: a.mailer,
-		Passwords: a.passwords, Tokens: a.tokens, Codes: a.codes, Logger: a.log, Now: a.now,
-	}
-	b, err := New(d, Config{})
+	b, err := New(a.deps(), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,11 +14,7 @@ import (
 // only when the other node's memory of the login grows old.
 func TestLoginEndedOnOneNodeEndsItOnEveryNode(t *testing.T) {
 	a := newTestApp(t, Config{})
-	b, err := New(Deps{
-		Store: a.store, Sessions: a.sessions, VerificationCodes: a.vcodes, Presence: a.presence,
-		Broker: a.broker, Limiter: a.limiter, Blobs: a.blobs, Mailer: a.mailer,
-		Passwords: a.passwords, Tokens: a.tokens, Codes: a.codes, Logger: a.log, Now: a.now,
-	}, Config{})
+	b, err := New(a.deps(), Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
