@@ -19,11 +19,6 @@ const (
 	revocationsMax    = 100_000 // sessions remembered before the memory is cleared
 )
 
-// LoginEndedWithin is how long after a login ends on another node its access tokens may
-// still be accepted here when the node missed the login.ended event (a broker outage);
-// otherwise every node learns it at once.
-const LoginEndedWithin = revocationRecheck
-
 // loginEndedEvent is the broker event that tells every node a login has ended. It has
 // neither room nor users, so the real-time hubs deliver it to nobody.
 const loginEndedEvent = "login.ended"
@@ -125,10 +120,10 @@ func (a *App) rememberSession(id string, revoked bool, now time.Time) {
 
 // LoginEnded reports whether the login (session) sessionID has ended: logged out, or revoked
 // because its refresh token was reused. It answers from the same memory as Authenticate
-// when that was checked less than maxAge ago (at most LoginEndedWithin), so the store is
-// asked at most once per login every maxAge.
+// when that was checked less than maxAge ago, so the store is asked at most once per login
+// every maxAge. (Authenticate refreshes the same memory every 10 s for the logins in use.)
 func (a *App) LoginEnded(ctx context.Context, sessionID string, maxAge time.Duration) (bool, error) {
-	return a.sessionRevokedWithin(ctx, sessionID, min(maxAge, revocationRecheck))
+	return a.sessionRevokedWithin(ctx, sessionID, maxAge)
 }
 
 // OnLoginEnded registers f to be called with the id of each login this node learns has

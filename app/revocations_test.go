@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/plop-chat/plop"
+	"github.com/plop-chat/plop/auth"
 )
 
 // A login ended on one node is refused, and its watchers told, on every node at once: not
@@ -86,5 +87,44 @@ func TestLoginEndedOnOneNodeEndsItOnEveryNode(t *testing.T) {
 	waitEnded("reused refresh token")
 	if _, err := b.Authenticate(ctx, kept.AccessToken); plop.ErrorCode(err) != plop.EUnauthenticated {
 		t.Fatalf("the other node still accepts the token of a login whose refresh token was reused: %v", err)
+	}
+}
+
+// The connections' safety-net check (LoginEnded) asks the store once per login every maxAge,
+// not more often: an idle node with many connections must not query for each of them on every
+// pass. A login revoked behind the node's back (its event lost) is found once maxAge passed.
+func TestLoginEndedAsksTheStoreOncePerMaxAge(t *testing.T) {
+	a := newTestApp(t, Config{})
+	ctx := context.Background()
+	const password = "correct horse battery staple"
+	hash, err := a.passwords.Hash(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := plop.User{ID: uuid.Must(uuid.NewV7()).String(), Email: "bo-" + uuid.NewString()[:8] + "@example.com",
+		Name: "Bo", PasswordHash: hash, Verified: true, CreatedAt: a.clock.Now()}
+	if err := a.store.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Login(ctx, u.Email, password, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.Authenticate(ctx, tok.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Revoked in the store only, as by a node whose login.ended event never arrived.
+	if _, err := a.sessions.RevokeSession(ctx, auth.HashOpaqueToken(tok.RefreshToken), a.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	const maxAge = 2 * time.Minute
+	a.clock.Advance(time.Minute)
+	if ended, err := a.LoginEnded(ctx, id.SessionID, maxAge); err != nil || ended {
+		t.Fatalf("a minute after the last check: ended %v, %v; want the remembered answer (false)", ended, err)
+	}
+	a.clock.Advance(maxAge)
+	if ended, err := a.LoginEnded(ctx, id.SessionID, maxAge); err != nil || !ended {
+		t.Fatalf("after maxAge: ended %v, %v; want true from the store", ended, err)
 	}
 }
