@@ -239,18 +239,14 @@ func (a *App) allFriendsChanged(ctx context.Context) {
 // after the change is stored.
 func (a *App) profileChanged(ctx context.Context, me string) {
 	ctx = context.WithoutCancel(ctx)
-	friends, err := a.store.Friends(ctx, me)
+	ids, err := a.friendIDs(ctx, me)
 	if err != nil {
 		a.log.WarnContext(ctx, "load friends after a profile change; dropping every cached list", "user_id", me, "err", err)
 		a.allFriendsChanged(ctx)
 		return
 	}
-	if len(friends) == 0 {
+	if len(ids) == 0 {
 		return
-	}
-	ids := make([]string, len(friends))
-	for i, f := range friends {
-		ids[i] = f.User.ID
 	}
 	a.friendsChanged(ctx, ids...)
 }

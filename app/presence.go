@@ -63,17 +63,26 @@ func (a *App) Disconnected(ctx context.Context, me, connID string) error {
 }
 
 func (a *App) announcePresence(ctx context.Context, p plop.Presence) {
-	friends, err := a.store.Friends(ctx, p.UserID)
+	ids, err := a.friendIDs(ctx, p.UserID)
 	if err != nil {
 		a.log.WarnContext(ctx, "load friends for presence", "user_id", p.UserID, "err", err)
 		return
 	}
-	if len(friends) == 0 {
+	if len(ids) == 0 {
 		return
+	}
+	a.publish(ctx, plop.Event{Type: plop.EventPresence, UserIDs: ids}, presenceEvent{Type: plop.EventPresence, Presence: p})
+}
+
+// friendIDs returns the ids of me's friends.
+func (a *App) friendIDs(ctx context.Context, me string) ([]string, error) {
+	friends, err := a.store.Friends(ctx, me)
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]string, len(friends))
 	for i, f := range friends {
 		ids[i] = f.User.ID
 	}
-	a.publish(ctx, plop.Event{Type: plop.EventPresence, UserIDs: ids}, presenceEvent{Type: plop.EventPresence, Presence: p})
+	return ids, nil
 }

@@ -56,34 +56,34 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 }
 
-// BenchmarkFanOut measures deliveries per second from the broker to the 1,000 subscribers of
-// one room, each on its own WebSocket connection: the hub, the outbound queues and the
-// writers, without the database (a stand-in App authorizes everything). Each op is one event,
-// so 1,000 deliveries. The subscribers are minimal clients that count frames.
-func BenchmarkFanOut(b *testing.B) {
-	const subscribers = 1000
+// fanOutSubscribers is the size of the room of the fan-out benchmarks.
+const fanOutSubscribers = 1000
+
+// fanOutBody is the event of the fan-out benchmarks: a typical short chat message.
+var fanOutBody = []byte(`{"type":"message.created","room_id":"big","message":{"id":"0192f1e2-7c3b-7d4e-9a1b-2c3d4e5f6a7b","room_id":"big","seq":1,` +
+	`"sender_id":"0192f1e2-7c3b-7d4e-9a1b-000000000001","body":"a typical short chat message, a few words long","client_msg_id":"c-1",` +
+	`"reply_to":null,"reactions":[],"attachments":[],"created_at":"2026-11-25T20:00:00.000Z","edited_at":null,"deleted":false}}`)
+
+// fanOutRoom starts a bare server and dials fanOutSubscribers counting clients to one room.
+func fanOutRoom(b *testing.B) (plop.Broker, []*countingClient) {
 	broker := inmem.NewBroker()
-	rt, url := startBare(b, broker, realtime.Options{HeartBeat: -1})
-	_ = rt
-	counters := make([]*countingClient, subscribers)
+	_, url := startBare(b, broker, realtime.Options{HeartBeat: -1})
+	counters := make([]*countingClient, fanOutSubscribers)
 	for i := range counters {
 		counters[i] = dialCounting(b, url, fmt.Sprintf("user-%d", i), "/topic/rooms.big")
 	}
-	body := []byte(`{"type":"message.created","room_id":"big","message":{"id":"0192f1e2-7c3b-7d4e-9a1b-2c3d4e5f6a7b","room_id":"big","seq":1,` +
-		`"sender_id":"0192f1e2-7c3b-7d4e-9a1b-000000000001","body":"a typical short chat message, a few words long","client_msg_id":"c-1",` +
-		`"reply_to":null,"reactions":[],"attachments":[],"created_at":"2026-11-25T20:00:00.000Z","edited_at":null,"deleted":false}}`)
-	ctx := context.Background()
-	const window = 256 // events in flight before the publisher waits for the slowest reader
-	b.ResetTimer()
-	start := time.Now()
-	for i := range b.N {
-		for int64(i)-slowest(counters) > window {
-			time.Sleep(50 * time.Microsecond)
-		}
-		if err := broker.Publish(ctx, plop.Event{Type: plop.EventMessageCreated, RoomID: "big", Seq: int64(i + 1), Body: body}); err != nil {
-			b.Fatal(err)
-		}
+	return broker, counters
+}
+
+// publishFanOut publishes event i of a fan-out benchmark.
+func publishFanOut(b *testing.B, broker plop.Broker, i int) {
+	if err := broker.Publish(context.Background(), plop.Event{Type: plop.EventMessageCreated, RoomID: "big", Seq: int64(i + 1), Body: fanOutBody}); err != nil {
+		b.Fatal(err)
 	}
+}
+
+// awaitFanOut waits until every subscriber has the b.N events, and reports the rate.
+func awaitFanOut(b *testing.B, counters []*countingClient, start time.Time) {
 	deadline := time.Now().Add(30 * time.Second)
 	for slowest(counters) < int64(b.N) {
 		if time.Now().After(deadline) {
@@ -93,7 +93,25 @@ func BenchmarkFanOut(b *testing.B) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(b.N*subscribers)/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(b.N*len(counters))/elapsed.Seconds(), "deliveries/s")
+}
+
+// BenchmarkFanOut measures deliveries per second from the broker to the 1,000 subscribers of
+// one room, each on its own WebSocket connection: the hub, the outbound queues and the
+// writers, without the database (a stand-in App authorizes everything). Each op is one event,
+// so 1,000 deliveries. The subscribers are minimal clients that count frames.
+func BenchmarkFanOut(b *testing.B) {
+	broker, counters := fanOutRoom(b)
+	const window = 256 // events in flight before the publisher waits for the slowest reader
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		for int64(i)-slowest(counters) > window {
+			time.Sleep(50 * time.Microsecond)
+		}
+		publishFanOut(b, broker, i)
+	}
+	awaitFanOut(b, counters, start)
 }
 
 // BenchmarkFanOutPaced is BenchmarkFanOut at a steady rate instead of as fast as it goes: one
@@ -103,20 +121,8 @@ func BenchmarkFanOut(b *testing.B) {
 // that includes the scheduler's spinning while idle, so on a busy machine compare
 // interleaved runs only.
 func BenchmarkFanOutPaced(b *testing.B) {
-	const (
-		subscribers = 1000
-		every       = 10 * time.Millisecond
-	)
-	broker := inmem.NewBroker()
-	_, url := startBare(b, broker, realtime.Options{HeartBeat: -1})
-	counters := make([]*countingClient, subscribers)
-	for i := range counters {
-		counters[i] = dialCounting(b, url, fmt.Sprintf("user-%d", i), "/topic/rooms.big")
-	}
-	body := []byte(`{"type":"message.created","room_id":"big","message":{"id":"0192f1e2-7c3b-7d4e-9a1b-2c3d4e5f6a7b","room_id":"big","seq":1,` +
-		`"sender_id":"0192f1e2-7c3b-7d4e-9a1b-000000000001","body":"a typical short chat message, a few words long","client_msg_id":"c-1",` +
-		`"reply_to":null,"reactions":[],"attachments":[],"created_at":"2026-11-25T20:00:00.000Z","edited_at":null,"deleted":false}}`)
-	ctx := context.Background()
+	const every = 10 * time.Millisecond
+	broker, counters := fanOutRoom(b)
 	cpu0 := processCPU(b)
 	b.ResetTimer()
 	start := time.Now()
@@ -124,21 +130,10 @@ func BenchmarkFanOutPaced(b *testing.B) {
 		if d := time.Until(start.Add(time.Duration(i) * every)); d > 0 {
 			time.Sleep(d)
 		}
-		if err := broker.Publish(ctx, plop.Event{Type: plop.EventMessageCreated, RoomID: "big", Seq: int64(i + 1), Body: body}); err != nil {
-			b.Fatal(err)
-		}
+		publishFanOut(b, broker, i)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for slowest(counters) < int64(b.N) {
-		if time.Now().After(deadline) {
-			b.Fatalf("slowest subscriber got %d of %d events", slowest(counters), b.N)
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N*subscribers)/elapsed.Seconds(), "deliveries/s")
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N*subscribers), "cpu-ns/delivery")
+	awaitFanOut(b, counters, start)
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N*len(counters)), "cpu-ns/delivery")
 }
 
 // processCPU returns the CPU time the process has used, user and system, in nanoseconds.
